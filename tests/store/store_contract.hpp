@@ -1,0 +1,62 @@
+#pragma once
+// The store contract suite: every behaviour store.hpp promises, written once against
+// store::Store& and run for every backend. The cases (store_contract.cpp) know nothing
+// about any backend; a backend joins by providing a BackendEnv and instantiating the suite:
+//
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract,
+//                            ::testing::Values(store_testing::Backend{"file", MakeFileEnv}),
+//                            store_testing::BackendName);
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace store_testing {
+
+// One fresh, empty database for one test case. Destroying it removes the database.
+class BackendEnv {
+ public:
+  virtual ~BackendEnv() = default;
+  // Opens a Store on this environment's database. Called again after the previous Store has
+  // been destroyed, it must reach the same database (the durability case).
+  virtual core::Result<std::unique_ptr<store::Store>> Open() = 0;
+  // False when closing the Store discards the data (in-memory databases): the durability
+  // case is skipped.
+  virtual bool persistent() const = 0;
+};
+
+struct Backend {
+  std::string name;  // becomes the test-name suffix: letters, digits, '_' only
+  std::function<std::unique_ptr<BackendEnv>()> make_env;
+};
+
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  store::Store& s() { return *store_; }
+  // Destroys the Store and opens a new one on the same database.
+  void Reopen();
+
+  // A new account (fresh uuid) with the given email, and its first token.
+  store::Account NewAccount(const std::string& email, int64_t create_time_ms = 1000);
+  store::Token NewToken(const std::string& account_id, const std::string& data = "data",
+                        int64_t create_time_ms = 2000);
+  // CreateAccount(NewAccount(email), first token) asserting success; returns the account.
+  store::Account MustCreateAccount(const std::string& email, store::Token* first_token = nullptr);
+  store::Token MustCreateToken(const std::string& account_id, const std::string& data = "data",
+                               int64_t create_time_ms = 2000);
+
+  std::unique_ptr<BackendEnv> env_;
+  std::unique_ptr<store::Store> store_;
+};
+
+}  // namespace store_testing
