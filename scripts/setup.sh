@@ -18,7 +18,7 @@ APT_PACKAGES=(
   libjpeg62-turbo-dev libpng-dev libtiff-dev libgif-dev libexif-dev
   libopencv-imgproc-dev libopencv-imgcodecs-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-onnx python3-numpy
+  python3 python3-onnx python3-numpy python3-yaml
   nodejs npm curl wrk nginx-light
 )
 
@@ -78,7 +78,7 @@ convert_models() {
   # Models derived from npm files by the project's own converters (see scripts/*.py).
   if [ -f scripts/tfjs_to_onnx.py ] && { [ ! -f models/faceres.onnx ] || [ scripts/tfjs_to_onnx.py -nt models/faceres.onnx ]; }; then
     log "converting faceres (TFJS) to ONNX"
-    python3 scripts/tfjs_to_onnx.py .deps/tfjs/faceres.json models/faceres.onnx.tmp
+    /usr/bin/python3 scripts/tfjs_to_onnx.py .deps/tfjs/faceres.json models/faceres.onnx.tmp
     mv models/faceres.onnx.tmp models/faceres.onnx
   fi
 }

@@ -17,7 +17,7 @@ std::string_view ErrcName(Errc e) {
     FP_ERRC(ListNotFoundRef) FP_ERRC(PersonNotFound) FP_ERRC(PersonNotFoundRef)
     FP_ERRC(WrongListType) FP_ERRC(BodyTooLarge) FP_ERRC(DescriptorVersionMismatch)
     FP_ERRC(DescriptorFormat) FP_ERRC(EstimatorUnavailable) FP_ERRC(TooManyRequests)
-    FP_ERRC(HealthCheckFailed)
+    FP_ERRC(HealthCheckFailed) FP_ERRC(BadHttpRequest)
 #undef FP_ERRC
     case Errc::kCount_: break;
   }

@@ -49,6 +49,7 @@ enum class Errc {
   EstimatorUnavailable,       // args: estimator name (no model configured)
   TooManyRequests,            // failed-authentication rate limit
   HealthCheckFailed,          // args: failing components
+  BadHttpRequest,             // the HTTP message itself could not be parsed
   kCount_                     // sentinel, keep last
 };
 

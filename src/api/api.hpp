@@ -1,0 +1,62 @@
+#pragma once
+// The LUNA API: routing table, cross-cutting behaviour (request id, CORS, OPTIONS, 404/405,
+// transport errors, authentication, one JSON log line per request) and the resource
+// families, one file each (accounts.cpp, service.cpp, …). Only this module knows LUNA.
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/auth.hpp"
+#include "core/result.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "store/store.hpp"
+
+namespace api {
+
+struct ApiOptions {
+  std::string cors_origin = "*";
+};
+
+// What the service endpoints report; filled by app/.
+struct ServiceInfo {
+  std::string version;                                       // e.g. "0.1.0"
+  std::vector<std::pair<std::string, std::string>> config;   // effective settings, secrets masked
+  std::function<core::Status()> models_health;               // null = models not configured
+  std::string openapi_yaml;
+  std::string openapi_html;
+};
+
+// One authenticated (or public) call.
+struct Call {
+  http::Request& req;
+  Principal who;  // empty account_id for public routes
+};
+
+enum class Access { Public, TokenOrBasic, BasicOnly };
+using CallHandler = std::function<core::Result<http::Response>(Call&)>;
+
+class Api {
+ public:
+  Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceInfo info);
+  // The server's dispatcher: never throws.
+  http::Response Dispatch(http::Request& req);
+  const http::Router& router() const { return router_; }
+
+ private:
+  void Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler);
+  void AddServiceRoutes();   // service.cpp
+  void AddAccountRoutes();   // accounts.cpp
+  http::Response Handle(http::Request& req);
+  void Finish(const http::Request& req, http::Response& res) const;
+
+  store::Store& store_;
+  Authenticator& auth_;
+  ApiOptions opt_;
+  ServiceInfo info_;
+  http::Router router_;
+};
+
+}  // namespace api

@@ -1,0 +1,62 @@
+#include "app/settings_table.hpp"
+
+#ifndef FACEPORT_DEFAULT_MODELS_DIR
+#define FACEPORT_DEFAULT_MODELS_DIR "models"
+#endif
+
+namespace app {
+using core::SettingType;
+
+const std::vector<core::SettingDef>& SettingsTable() {
+  static const std::vector<core::SettingDef> table = {
+      // --- network
+      {"listen_address", SettingType::String, "0.0.0.0", "Address the HTTP server listens on"},
+      {"port", SettingType::Int, "5000", "TCP port of the HTTP server (0 = any free port)", false, 0, 65535},
+      {"network_threads", SettingType::Int, "1", "Threads that read and write HTTP (parsing only, no handler work)",
+       false, 1, 64},
+      {"worker_threads", SettingType::Int, "0", "Threads that run request handlers (0 = one per CPU core)", false, 0,
+       256},
+      {"max_connections", SettingType::Int, "1024", "Open connections allowed at once; more are closed at accept",
+       false, 1, 1000000},
+      {"body_limit_bytes", SettingType::Int, "16777216", "Largest request body accepted (413 / 23001 above it)",
+       false, 1024, 1073741824},
+      {"header_limit_bytes", SettingType::Int, "16384", "Largest request header block accepted", false, 1024,
+       1048576},
+      {"header_timeout_s", SettingType::Int, "15",
+       "Seconds to wait for a request's headers (also the idle keep-alive time)", false, 1, 3600},
+      {"body_timeout_s", SettingType::Int, "60", "Seconds allowed to receive a request body", false, 1, 3600},
+      {"shutdown_timeout_s", SettingType::Int, "30", "Seconds SIGTERM waits for requests in flight to finish", false,
+       0, 3600},
+      {"cors_origin", SettingType::String, "*", "Value of Access-Control-Allow-Origin on every response"},
+      // --- storage
+      {"data_dir", SettingType::String, "data", "Directory holding the SQLite database and the portraits"},
+      {"database_path", SettingType::String, "", "SQLite database file (default: <data_dir>/faceport.db)"},
+      {"database_pool_size", SettingType::Int, "4", "SQLite connections kept open (concurrent readers)", false, 1,
+       64},
+      // --- authentication
+      {"auth_cache_ttl_s", SettingType::Int, "60",
+       "Seconds a verified Basic login is remembered (avoids one argon2id per request)", false, 0, 86400},
+      {"auth_max_failures", SettingType::Int, "10",
+       "Failed logins allowed per account and per client address within auth_failure_window_s", false, 1, 1000000},
+      {"auth_failure_window_s", SettingType::Int, "60", "Window of the failed-login limit, in seconds", false, 1,
+       86400},
+      {"pwhash_opslimit", SettingType::Int, "0",
+       "argon2id passes for new passwords (0 = libsodium INTERACTIVE: 2)", false, 0, 100},
+      {"pwhash_memlimit", SettingType::Int, "0",
+       "argon2id memory in bytes for new passwords (0 = libsodium INTERACTIVE: 64 MiB)", false, 0,
+       4294967296LL},
+      // --- face engine
+      {"models_dir", SettingType::String, FACEPORT_DEFAULT_MODELS_DIR,
+       "Directory with manifest.json and the ONNX models it names"},
+      {"inference_threads", SettingType::Int, "1", "ONNX Runtime intra-op threads per inference", false, 1, 64},
+      {"image_min_side", SettingType::Int, "96", "Smallest accepted image side in pixels (3002 below)", false, 1,
+       65535},
+      {"image_max_side", SettingType::Int, "4096", "Largest accepted image side in pixels (3002 above)", false, 1,
+       65535},
+      // --- logging
+      {"log_level", SettingType::String, "info", "debug | info | warn | error"},
+  };
+  return table;
+}
+
+}  // namespace app

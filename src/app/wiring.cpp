@@ -1,0 +1,142 @@
+#include "app/wiring.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "api/api.hpp"
+#include "core/log.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace embedded {
+extern const std::string_view kOpenApiYaml;
+extern const std::string_view kOpenApiHtml;
+}  // namespace embedded
+
+namespace app {
+namespace fs = std::filesystem;
+
+http::ServerOptions ServerOptionsFrom(const core::Settings& s) {
+  http::ServerOptions o;
+  o.address = s.String("listen_address");
+  o.port = static_cast<uint16_t>(s.Int("port"));
+  o.network_threads = static_cast<int>(s.Int("network_threads"));
+  int workers = static_cast<int>(s.Int("worker_threads"));
+  o.worker_threads = workers > 0 ? workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.body_limit = static_cast<uint64_t>(s.Int("body_limit_bytes"));
+  o.header_limit = static_cast<uint32_t>(s.Int("header_limit_bytes"));
+  o.header_timeout_ms = static_cast<int>(s.Int("header_timeout_s") * 1000);
+  o.body_timeout_ms = static_cast<int>(s.Int("body_timeout_s") * 1000);
+  o.max_connections = static_cast<int>(s.Int("max_connections"));
+  o.shutdown_timeout_ms = static_cast<int>(s.Int("shutdown_timeout_s") * 1000);
+  return o;
+}
+
+api::AuthOptions AuthOptionsFrom(const core::Settings& s) {
+  api::AuthOptions o;
+  o.cache_ttl_s = static_cast<int>(s.Int("auth_cache_ttl_s"));
+  o.max_failures = static_cast<int>(s.Int("auth_max_failures"));
+  o.failure_window_s = static_cast<int>(s.Int("auth_failure_window_s"));
+  o.pwhash_opslimit = static_cast<uint64_t>(s.Int("pwhash_opslimit"));
+  o.pwhash_memlimit = static_cast<uint64_t>(s.Int("pwhash_memlimit"));
+  return o;
+}
+
+face::EngineOptions EngineOptionsFrom(const core::Settings& s) {
+  face::EngineOptions o;
+  o.models_dir = s.String("models_dir");
+  o.intra_op_threads = static_cast<int>(s.Int("inference_threads"));
+  o.min_side = static_cast<int>(s.Int("image_min_side"));
+  o.max_side = static_cast<int>(s.Int("image_max_side"));
+  return o;
+}
+
+std::string DatabasePath(const core::Settings& s) {
+  const std::string& p = s.String("database_path");
+  return p.empty() ? (fs::path(s.String("data_dir")) / "faceport.db").string() : p;
+}
+
+core::Result<std::unique_ptr<store::Store>> OpenStore(const core::Settings& s) {
+  std::error_code ec;
+  fs::create_directories(s.String("data_dir"), ec);
+  if (ec) return core::InternalError("cannot create data_dir '" + s.String("data_dir") + "': " + ec.message());
+  store::SqliteOptions so;
+  so.path = DatabasePath(s);
+  so.pool_size = static_cast<int>(s.Int("database_pool_size"));
+  return store::OpenSqliteStore(so);
+}
+
+int RunServe(const core::Settings& s) {
+  core::SetLogLevel(core::ParseLogLevel(s.String("log_level")));
+  // Block the stop signals in every thread; the main thread waits for them below, so the
+  // shutdown runs in ordinary code rather than in a signal handler.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto st = OpenStore(s);
+  if (!st) {
+    core::Log(core::LogLevel::Error, "startup_failed", {{"component", "database"}, {"detail", st.error().log_detail}});
+    return 1;
+  }
+  std::unique_ptr<store::Store> store = std::move(*st);
+
+  // A broken model does not stop the service: it is named here and by the health check.
+  std::unique_ptr<face::Engine> engine;
+  std::string engine_error;
+  if (auto e = face::Engine::Create(EngineOptionsFrom(s)); e) {
+    engine = std::move(*e);
+    core::Log(core::LogLevel::Info, "models_loaded",
+              {{"models_dir", s.String("models_dir")}, {"descriptor_version", static_cast<int64_t>(engine->descriptor_version())}});
+  } else {
+    engine_error = e.error().log_detail.empty() ? std::string(core::ErrcName(e.error().code)) : e.error().log_detail;
+    for (const auto& a : e.error().args) engine_error += " [" + a + "]";
+    core::Log(core::LogLevel::Error, "models_failed", {{"models_dir", s.String("models_dir")}, {"detail", engine_error}});
+  }
+
+  api::Authenticator auth(*store, AuthOptionsFrom(s));
+  api::ServiceInfo info;
+  info.version = FACEPORT_VERSION;
+  info.config = s.MaskedValues();
+  info.openapi_yaml = std::string(embedded::kOpenApiYaml);
+  info.openapi_html = std::string(embedded::kOpenApiHtml);
+  info.models_health = [&engine, engine_error]() -> core::Status {
+    if (!engine) return core::Error(core::Errc::HealthCheckFailed, {}, engine_error);
+    auto h = engine->Health();
+    if (!h) {
+      std::string d;
+      for (const auto& a : h.error().args) d += (d.empty() ? "" : ", ") + a;
+      return core::Error(core::Errc::HealthCheckFailed, {}, d.empty() ? h.error().log_detail : d);
+    }
+    return {};
+  };
+  api::ApiOptions ao;
+  ao.cors_origin = s.String("cors_origin");
+  api::Api api(*store, auth, ao, std::move(info));
+
+  auto so = ServerOptionsFrom(s);
+  http::Server server(so, [&api](http::Request& r) { return api.Dispatch(r); });
+  std::string err;
+  if (!server.Start(&err)) {
+    core::Log(core::LogLevel::Error, "startup_failed", {{"component", "http"}, {"detail", err}});
+    return 1;
+  }
+  core::Log(core::LogLevel::Info, "started",
+            {{"version", FACEPORT_VERSION},
+             {"address", so.address},
+             {"port", static_cast<int64_t>(server.port())},
+             {"worker_threads", so.worker_threads},
+             {"database", DatabasePath(s)}});
+  int sig = 0;
+  sigwait(&set, &sig);
+  core::Log(core::LogLevel::Info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                               {"open_connections", server.open_connections()}});
+  server.Stop();
+  core::Log(core::LogLevel::Info, "stopped", {});
+  return 0;
+}
+
+}  // namespace app

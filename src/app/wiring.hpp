@@ -1,0 +1,26 @@
+#pragma once
+// The one place that turns settings into the option structs of each module and builds the
+// object graph (store, face engine, authenticator, API, HTTP server).
+#include <memory>
+#include <string>
+
+#include "api/auth.hpp"
+#include "core/result.hpp"
+#include "core/settings.hpp"
+#include "face/engine.hpp"
+#include "http/server.hpp"
+#include "store/store.hpp"
+
+namespace app {
+
+http::ServerOptions ServerOptionsFrom(const core::Settings& s);
+api::AuthOptions AuthOptionsFrom(const core::Settings& s);
+face::EngineOptions EngineOptionsFrom(const core::Settings& s);
+std::string DatabasePath(const core::Settings& s);
+// Creates the data directory if needed and opens the SQLite store.
+core::Result<std::unique_ptr<store::Store>> OpenStore(const core::Settings& s);
+
+// `faceport serve`: runs until SIGTERM/SIGINT; returns the process exit code.
+int RunServe(const core::Settings& s);
+
+}  // namespace app
