@@ -1,0 +1,121 @@
+// Family S: version, health check, configuration, OpenAPI document.
+#include "api_fixture.hpp"
+
+namespace fptest {
+
+class Service : public ApiTest {};
+
+TEST_F(Service, Version) {
+  auto r = Send("GET", "/version");
+  ASSERT_EQ(r.status, 200u);
+  auto v = r.Json().at("Version").as_object();
+  EXPECT_EQ(v.at("api").as_int64(), 4);
+  EXPECT_EQ(v.at("version").as_string(), "1.2.3");
+  EXPECT_EQ(v.at("major").as_int64(), 1);
+}
+
+TEST_F(Service, HealthcheckRedirectAndOk) {
+  auto redirect = Send("GET", "/healthcheck");
+  EXPECT_EQ(redirect.status, 301u);
+  ASSERT_NE(redirect.Header("Location"), nullptr);
+  EXPECT_EQ(*redirect.Header("Location"), "/4/healthcheck");
+  auto ok = Send("GET", "/4/healthcheck");
+  ASSERT_EQ(ok.status, 200u);
+  EXPECT_TRUE(ok.Json().at("execution_time").is_number());
+  EXPECT_EQ(Send("GET", "/4/healthcheck?include_luna_services=1").status, 200u);
+  EXPECT_EQ(Send("GET", "/4/healthcheck?include_luna_services=2").ErrorCode(), 12012);
+}
+
+TEST_F(Service, HealthcheckNamesFailingModels) {
+  api::ServiceInfo info;
+  info.models_health = [] { return core::Status(core::Error(core::Errc::HealthCheckFailed, {}, "fr_feature")); };
+  MakeApi(std::move(info));
+  auto r = Send("GET", "/4/healthcheck");
+  EXPECT_EQ(r.status, 502u);
+  EXPECT_NE(r.body.find("models"), std::string::npos);
+  EXPECT_NE(r.body.find("fr_feature"), std::string::npos);
+  api::ServiceInfo none;  // no engine at all
+  MakeApi(std::move(none));
+  EXPECT_EQ(Send("GET", "/4/healthcheck").status, 502u);
+}
+
+namespace {
+// The real store with a broken Ping: what is under test is the endpoint's report, not how a
+// database breaks.
+class BrokenPingStore : public store::Store {
+ public:
+  explicit BrokenPingStore(store::Store& s) : s_(s) {}
+  core::Status Ping() override { return core::InternalError("database is locked"); }
+  core::Status CreateAccount(const store::Account& a, const store::Token& t) override { return s_.CreateAccount(a, t); }
+  core::Result<std::optional<store::Account>> FindAccountByEmail(std::string_view e) override {
+    return s_.FindAccountByEmail(e);
+  }
+  core::Result<std::optional<store::Account>> FindAccountById(std::string_view id) override {
+    return s_.FindAccountById(id);
+  }
+  core::Result<bool> SetAccountSuspended(std::string_view e, bool v) override { return s_.SetAccountSuspended(e, v); }
+  core::Result<std::optional<store::Account>> FindTokenOwner(std::string_view t) override {
+    return s_.FindTokenOwner(t);
+  }
+  core::Status CreateToken(const store::Token& t) override { return s_.CreateToken(t); }
+  core::Result<store::PageOf<store::Token>> ListTokens(std::string_view a, store::PageRequest p) override {
+    return s_.ListTokens(a, p);
+  }
+  core::Result<std::optional<store::Token>> GetToken(std::string_view a, std::string_view t) override {
+    return s_.GetToken(a, t);
+  }
+  core::Result<bool> UpdateTokenData(std::string_view a, std::string_view t, std::string_view d) override {
+    return s_.UpdateTokenData(a, t, d);
+  }
+  core::Result<bool> DeleteToken(std::string_view a, std::string_view t) override { return s_.DeleteToken(a, t); }
+  core::Status DeleteTokens(std::string_view a, const std::vector<std::string>& ids) override {
+    return s_.DeleteTokens(a, ids);
+  }
+
+ private:
+  store::Store& s_;
+};
+}  // namespace
+
+TEST_F(Service, HealthcheckNamesFailingDatabase) {
+  BrokenPingStore broken(*store_);
+  api::Authenticator auth(broken, TestAuthOptions());
+  api::ServiceInfo info;
+  info.models_health = [] { return core::Status{}; };
+  api::Api a(broken, auth, {}, std::move(info));
+  http::Request req;
+  req.method = "GET";
+  req.path = "/4/healthcheck";
+  auto r = a.Dispatch(req);
+  EXPECT_EQ(r.status, 502u);
+  EXPECT_NE(r.body.find("database"), std::string::npos);
+  EXPECT_EQ(r.body.find("locked"), std::string::npos);  // internal detail stays in the log
+}
+
+TEST_F(Service, ConfigJsonAndTextWithSecretsMasked) {
+  auto j = Send("GET", "/4/config");
+  ASSERT_EQ(j.status, 200u);
+  EXPECT_EQ(j.Json().at("database_url").as_string(), "***");
+  EXPECT_EQ(j.Json().at("port").as_string(), "5000");
+  auto t = Send("GET", "/4/config", "", {{"Accept", "text/plain"}});
+  EXPECT_EQ(t.status, 200u);
+  EXPECT_NE(t.Header("Content-Type")->find("text/plain"), std::string::npos);
+  EXPECT_NE(t.body.find("port = 5000"), std::string::npos);
+}
+
+TEST_F(Service, DocsSpecByAccept) {
+  auto y = Send("GET", "/4/docs/spec", "", {{"Accept", "application/x-yaml"}});
+  EXPECT_EQ(y.status, 200u);
+  EXPECT_EQ(*y.Header("Content-Type"), "application/x-yaml");
+  EXPECT_EQ(y.body, "openapi: 3.0.3\n");
+  auto h = Send("GET", "/4/docs/spec", "", {{"Accept", "text/html,application/xhtml+xml;q=0.9"}});
+  EXPECT_EQ(h.status, 200u);
+  EXPECT_NE(h.body.find("<html>"), std::string::npos);
+  for (http::Fields f : {http::Fields{}, http::Fields{{"Accept", "application/json"}}, http::Fields{{"Accept", "*/*"}}}) {
+    auto r = Send("GET", "/4/docs/spec", "", f);
+    EXPECT_EQ(r.status, 415u);
+    EXPECT_EQ(r.ErrorCode(), 12024);
+  }
+}
+
+}  // namespace fptest
