@@ -100,7 +100,7 @@ void Api::AddAccountRoutes() {
     if (!t) return std::move(t).error();
     if (!t->has_value()) return core::MakeError(Errc::TokenNotFound);
     return Json(200, json::object{{"token_data", (*t)->token_data}});
-  });
+  }, PathLog::Secret);
 
   Route("PATCH", "/4/account/tokens/{id}", Access::TokenOrBasic, [this](Call& c) -> core::Result<http::Response> {
     auto body = s::ParseBody(c.req, *TokenDataSchema(true));
@@ -110,14 +110,14 @@ void Api::AddAccountRoutes() {
     if (!ok) return std::move(ok).error();
     if (!*ok) return core::MakeError(Errc::TokenNotFound);
     return NoContent();
-  });
+  }, PathLog::Secret);
 
   Route("DELETE", "/4/account/tokens/{id}", Access::TokenOrBasic, [this](Call& c) -> core::Result<http::Response> {
     auto ok = store_.DeleteToken(c.who.account_id, c.req.path_params[0]);
     if (!ok) return std::move(ok).error();
     if (!*ok) return core::MakeError(Errc::TokenNotFound);
     return NoContent();
-  });
+  }, PathLog::Secret);
 }
 
 }  // namespace api

@@ -32,8 +32,15 @@ Api::Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceIn
   AddAccountRoutes();
 }
 
-void Api::Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler) {
-  router_.Add(method, pattern, [this, access, handler = std::move(handler)](http::Request& req) {
+void Api::Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler,
+                PathLog path_log) {
+  std::string redacted;
+  if (path_log == PathLog::Secret) {
+    redacted = pattern;
+    for (auto p = redacted.find("{id}"); p != std::string::npos; p = redacted.find("{id}")) redacted.replace(p, 4, "***");
+  }
+  router_.Add(method, pattern, [this, access, redacted, handler = std::move(handler)](http::Request& req) {
+    if (!redacted.empty()) req.log_path = redacted;
     Call call{req, {}};
     if (access != Access::Public) {
       auto who = auth_.Authenticate(req, access == Access::BasicOnly ? AuthMode::BasicOnly : AuthMode::TokenOrBasic);
@@ -94,7 +101,7 @@ http::Response Api::Dispatch(http::Request& req) {
             {{"request_id", req.request_id},
              {"account_id", req.principal},
              {"method", req.method},
-             {"path", req.path},
+             {"path", req.log_path.empty() ? req.path : req.log_path},
              {"status", static_cast<int64_t>(res.status)},
              {"latency_ms", latency_ms},
              {"bytes_in", req.body.size()},

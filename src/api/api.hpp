@@ -36,6 +36,8 @@ struct Call {
 };
 
 enum class Access { Public, TokenOrBasic, BasicOnly };
+// Secret: the route's {id} segments are secrets (token ids) and are logged as "***".
+enum class PathLog { Plain, Secret };
 using CallHandler = std::function<core::Result<http::Response>(Call&)>;
 
 class Api {
@@ -46,7 +48,8 @@ class Api {
   const http::Router& router() const { return router_; }
 
  private:
-  void Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler);
+  void Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler,
+             PathLog path_log = PathLog::Plain);
   void AddServiceRoutes();   // service.cpp
   void AddAccountRoutes();   // accounts.cpp
   http::Response Handle(http::Request& req);

@@ -29,6 +29,7 @@ struct Request {
   // Set by the dispatcher for logging: the request id and the authenticated account id.
   std::string request_id;
   std::string principal;
+  std::string log_path;           // path to log when it differs from `path` (secrets redacted)
 
   // First header / query parameter with that name, or nullptr.
   const std::string* Header(std::string_view name) const;

@@ -1,0 +1,44 @@
+#pragma once
+// Runs the built faceport binary as a child process on a free loopback port and talks to it
+// over real sockets (end-to-end tests).
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace fptest {
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+class ServerProcess {
+ public:
+  // Starts `faceport serve --port 0 --listen_address 127.0.0.1 --data_dir <tmp> <extra...>`
+  // and waits for its "started" log line.
+  explicit ServerProcess(std::vector<std::string> extra_flags = {}, std::string data_dir = "");
+  ~ServerProcess();
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // Sends a signal; Wait returns the exit status (or -1 on timeout).
+  void Signal(int sig);
+  int Wait(int timeout_ms);
+  std::string Output() const;  // everything the process wrote to stdout/stderr so far
+
+  HttpReply Request(const std::string& method, const std::string& target, const std::string& body = "",
+                    std::map<std::string, std::string> headers = {});
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string data_dir_, log_path_;
+  bool own_dir_ = false;
+};
+
+// Runs the binary with arguments and returns (exit code, output).
+std::pair<int, std::string> RunFaceport(const std::vector<std::string>& args, const std::string& env = "");
+
+}  // namespace fptest
