@@ -15,9 +15,10 @@ namespace {
 //    ids are public and must not be guessable or reveal counts);
 //  - tenant-owned tables carry account_id TEXT NOT NULL REFERENCES accounts(id)
 //    ON DELETE CASCADE, so removing an account can never leave orphans;
-//  - create_time_ms INTEGER (unix ms) plus an index on (account_id, create_time_ms, id),
+//  - create_time_ms INTEGER (unix ms) plus an index on (account_id, create_time_ms) (SQLite
+//    appends the rowid, so the index also gives insertion order for equal times),
 //    which serves both "WHERE account_id = ?" and the paging order "ORDER BY create_time_ms,
-//    id" without a sort;
+//    rowid" without a sort;
 //  - booleans are INTEGER 0/1 with a CHECK, texts are NOT NULL (absent means "").
 constexpr std::array<std::string_view, 1> kMigrations = {
     // 1: accounts and their tokens.
@@ -36,7 +37,7 @@ CREATE TABLE tokens (
   token_data     TEXT    NOT NULL,
   create_time_ms INTEGER NOT NULL
 );
-CREATE INDEX tokens_account_time ON tokens(account_id, create_time_ms, id);
+CREATE INDEX tokens_account_time ON tokens(account_id, create_time_ms);
 )sql",
 };
 

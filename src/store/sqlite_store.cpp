@@ -229,7 +229,7 @@ class SqliteStore final : public Store {
         if (offset < out.count) {
           auto st = PrepareBound(*conn,
                                  "SELECT id, account_id, token_data, create_time_ms FROM tokens WHERE account_id = ?1 "
-                                 "ORDER BY create_time_ms, id LIMIT ?2 OFFSET ?3",
+                                 "ORDER BY create_time_ms, rowid LIMIT ?2 OFFSET ?3",
                                  "list tokens", account_id, page.page_size, offset);
           if (!st) return std::move(st).error();
           for (;;) {

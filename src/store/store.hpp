@@ -43,7 +43,7 @@ struct PageRequest {
 
 template <class T>
 struct PageOf {
-  std::vector<T> items;           // ordered by creation time, oldest first (ties by id)
+  std::vector<T> items;           // ordered by creation time, oldest first (ties in insertion order)
   int64_t count = 0;              // total matching rows, not the page length
 };
 

@@ -245,11 +245,11 @@ TEST_P(StoreContract, ListTokensPagesInCreationOrderWithTotalCount) {
   Token first;
   Account a = MustCreateAccount("pages@example.com", &first);  // first token at t=1000
   std::vector<Token> all = {first};
-  // 24 more tokens, inserted out of order, with groups of equal timestamps (ties by id).
+  // 24 more tokens, inserted out of order, with groups of equal timestamps (ties keep
+  // insertion order: two tokens made in the same millisecond list in the order they were made).
   for (int i = 0; i < 24; ++i) all.push_back(MustCreateToken(a.id, std::to_string(i), 5000 - (i / 3) * 100));
-  std::sort(all.begin(), all.end(), [](const Token& x, const Token& y) {
-    return std::tie(x.create_time_ms, x.id) < std::tie(y.create_time_ms, y.id);
-  });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Token& x, const Token& y) { return x.create_time_ms < y.create_time_ms; });
 
   std::vector<Token> seen;
   for (int64_t page = 1; page <= 3; ++page) {
