@@ -27,10 +27,10 @@ const s::NodePtr& RegisterSchema() {
   });
   return n;
 }
-const s::NodePtr& TokenDataSchema(bool required) {
-  static const s::NodePtr opt = s::Object({{"token_data", s::String({}, 128), false}});
-  static const s::NodePtr req = s::Object({{"token_data", s::String({}, 128), true}});
-  return required ? req : opt;
+// The reference marks token_data required for both create and patch.
+const s::NodePtr& TokenDataSchema() {
+  static const s::NodePtr n = s::Object({{"token_data", s::String({}, 128), true}});
+  return n;
 }
 const s::NodePtr& DeleteTokensSchema() {
   static const s::NodePtr n = s::Object({{"tokens", s::Array(s::Uuid4(), {}, 1000), true}});
@@ -77,10 +77,10 @@ void Api::AddAccountRoutes() {
   });
 
   Route("POST", "/4/account/tokens", Access::BasicOnly, [this](Call& c) -> core::Result<http::Response> {
-    auto body = s::ParseBody(c.req, *TokenDataSchema(false));
+    auto body = s::ParseBody(c.req, *TokenDataSchema());
     if (!body) return std::move(body).error();
-    store::Token t{core::NewUuid4(), c.who.account_id, "", core::NowMillis()};
-    if (auto* d = body->as_object().if_contains("token_data")) t.token_data = json::value_to<std::string>(*d);
+    store::Token t{core::NewUuid4(), c.who.account_id,
+                   json::value_to<std::string>(body->as_object().at("token_data")), core::NowMillis()};
     if (auto st = store_.CreateToken(t); !st) return std::move(st).error();
     return Json(201, json::object{{"token", t.id}});
   });
@@ -103,7 +103,7 @@ void Api::AddAccountRoutes() {
   }, PathLog::Secret);
 
   Route("PATCH", "/4/account/tokens/{id}", Access::TokenOrBasic, [this](Call& c) -> core::Result<http::Response> {
-    auto body = s::ParseBody(c.req, *TokenDataSchema(true));
+    auto body = s::ParseBody(c.req, *TokenDataSchema());
     if (!body) return std::move(body).error();
     auto ok = store_.UpdateTokenData(c.who.account_id, c.req.path_params[0],
                                      json::value_to<std::string>(body->as_object().at("token_data")));

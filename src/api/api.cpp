@@ -44,7 +44,11 @@ void Api::Route(const std::string& method, const std::string& pattern, Access ac
     Call call{req, {}};
     if (access != Access::Public) {
       auto who = auth_.Authenticate(req, access == Access::BasicOnly ? AuthMode::BasicOnly : AuthMode::TokenOrBasic);
-      if (!who) return ErrorResponse(who.error(), &req);
+      if (!who) {
+        auto r = ErrorResponse(who.error(), &req);
+        if (who.error().code == Errc::TooManyRequests) r.Set("Retry-After", std::to_string(auth_.retry_after_s()));
+        return r;
+      }
       call.who = std::move(*who);
       req.principal = call.who.account_id;
     }

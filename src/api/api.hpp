@@ -10,6 +10,7 @@
 
 #include "api/auth.hpp"
 #include "core/result.hpp"
+#include "core/settings.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "store/store.hpp"
@@ -23,7 +24,11 @@ struct ApiOptions {
 // What the service endpoints report; filled by app/.
 struct ServiceInfo {
   std::string version;                                       // e.g. "0.1.0"
-  std::vector<std::pair<std::string, std::string>> config;   // effective settings, secrets masked
+  struct ConfigItem {
+    std::string name, value;  // value as text, secrets already masked
+    core::SettingType type;
+  };
+  std::vector<ConfigItem> config;                            // effective settings
   std::function<core::Status()> models_health;               // null = models not configured
   std::string openapi_yaml;
   std::string openapi_html;

@@ -35,6 +35,8 @@ class Authenticator {
  public:
   Authenticator(store::Store& store, AuthOptions options);
   core::Result<Principal> Authenticate(const http::Request& req, AuthMode mode);
+  // Seconds a rate-limited client should wait (the failure window).
+  int retry_after_s() const { return opt_.failure_window_s; }
 
   // argon2id via libsodium (crypto_pwhash_str); never logs the password.
   core::Result<std::string> HashPassword(const std::string& password) const;

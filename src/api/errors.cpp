@@ -102,7 +102,6 @@ http::Response ErrorResponse(const core::Error& error, const http::Request* req)
   res.body = boost::json::serialize(body);
   res.Set("Content-Type", "application/json");
   if (row.http_status == 401) res.Set("WWW-Authenticate", "Basic realm=\"login:password\" or token");
-  if (row.http_status == 429) res.Set("Retry-After", "60");
   return res;
 }
 

@@ -49,8 +49,10 @@ void Api::AddServiceRoutes() {
                                                            {"patch", patch}}}});
   });
 
-  Route("GET", "/healthcheck", Access::Public,
-        [](Call&) -> core::Result<http::Response> { return Redirect("/4/healthcheck"); });
+  Route("GET", "/healthcheck", Access::Public, [](Call& c) -> core::Result<http::Response> {
+    auto q = c.req.target.find('?');
+    return Redirect("/4/healthcheck" + (q == std::string::npos ? std::string() : c.req.target.substr(q)));
+  });
 
   Route("GET", "/4/healthcheck", Access::Public, [this](Call& c) -> core::Result<http::Response> {
     if (auto p = IntParam(c.req, "include_luna_services", 0, 0, 1); !p) return std::move(p).error();
@@ -70,11 +72,18 @@ void Api::AddServiceRoutes() {
   Route("GET", "/4/config", Access::Public, [this](Call& c) -> core::Result<http::Response> {
     if (AcceptIncludes(c.req, "text/plain") && !AcceptIncludes(c.req, "application/json")) {
       std::string out;
-      for (const auto& [k, v] : info_.config) out += k + " = " + v + "\n";
+      for (const auto& item : info_.config) out += item.name + " = " + item.value + "\n";
       return Text(200, std::move(out), "text/plain; charset=utf-8");
     }
+    // Typed like the settings table says; a masked secret stays the string "***".
     json::object o;
-    for (const auto& [k, v] : info_.config) o[k] = v;
+    for (const auto& item : info_.config) {
+      bool masked = item.value == "***";
+      if (masked || item.type == core::SettingType::String) o[item.name] = item.value;
+      else if (item.type == core::SettingType::Bool) o[item.name] = item.value == "true" || item.value == "1" || item.value == "yes" || item.value == "on";
+      else if (item.type == core::SettingType::Int) o[item.name] = std::stoll(item.value);
+      else o[item.name] = std::stod(item.value);
+    }
     return Json(200, o);
   });
 

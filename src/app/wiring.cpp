@@ -100,7 +100,9 @@ int RunServe(const core::Settings& s) {
   api::Authenticator auth(*store, AuthOptionsFrom(s));
   api::ServiceInfo info;
   info.version = FACEPORT_VERSION;
-  info.config = s.MaskedValues();
+  auto masked = s.MaskedValues();
+  for (std::size_t i = 0; i < masked.size(); ++i)
+    info.config.push_back({masked[i].first, masked[i].second, s.table()[i].type});
   info.openapi_yaml = std::string(embedded::kOpenApiYaml);
   info.openapi_html = std::string(embedded::kOpenApiHtml);
   info.models_health = [&engine, engine_error]() -> core::Status {

@@ -127,6 +127,7 @@ TEST_F(Accounts, TokenLifecycle) {
                 .ErrorCode(),
             12022);
   EXPECT_EQ(SendJson("POST", "/4/account/tokens", json::object{{"token_data", "x"}}, Token(t)).ErrorCode(), 12010);
+  EXPECT_EQ(SendJson("POST", "/4/account/tokens", json::object{}, basic).ErrorCode(), 12022);  // required
 
   // Delete one: refused on the very next request.
   EXPECT_EQ(Send("DELETE", "/4/account/tokens/" + t, "", basic).status, 204u);
@@ -166,8 +167,12 @@ TEST_F(Accounts, ListIsPagedWithTotalCount) {
 TEST_F(Accounts, DeleteManyTokens) {
   std::string first = Register("hank@example.com");
   auto basic = Basic("hank@example.com");
-  auto t2 = std::string(SendJson("POST", "/4/account/tokens", json::object{}, basic).Json().at("token").as_string());
-  auto t3 = std::string(SendJson("POST", "/4/account/tokens", json::object{}, basic).Json().at("token").as_string());
+  auto mk = [&] {
+    return std::string(
+        SendJson("POST", "/4/account/tokens", json::object{{"token_data", ""}}, basic).Json().at("token").as_string());
+  };
+  auto t2 = mk();
+  auto t3 = mk();
   auto r = SendJson("DELETE", "/4/account/tokens", json::object{{"tokens", json::array{first, t2, core::NewUuid4()}}},
                     basic);
   EXPECT_EQ(r.status, 204u) << r.body;
@@ -202,7 +207,8 @@ TEST_F(Accounts, FailedLoginsAreRateLimitedPerAccount) {
   auto limited = Send("GET", "/4/account", "", Basic("jane@example.com"), "10.0.0.9");
   EXPECT_EQ(limited.status, 429u);
   EXPECT_EQ(limited.ErrorCode(), 11002);
-  EXPECT_NE(limited.Header("Retry-After"), nullptr);
+  ASSERT_NE(limited.Header("Retry-After"), nullptr);
+  EXPECT_EQ(*limited.Header("Retry-After"), "60");
   // Another account from another address is not affected.
   Register("kate@example.com");
   EXPECT_EQ(Send("GET", "/4/account", "", Basic("kate@example.com"), "10.0.0.10").status, 200u);

@@ -41,7 +41,9 @@ void ApiTest::SetUp() {
   store_ = std::move(*st);
   api::ServiceInfo info;
   info.version = "1.2.3";
-  info.config = {{"port", "5000"}, {"database_url", "***"}};
+  info.config = {{"port", "5000", core::SettingType::Int},
+                 {"database_url", "***", core::SettingType::String},
+                 {"verbose", "true", core::SettingType::Bool}};
   info.models_health = [] { return core::Status{}; };
   info.openapi_yaml = "openapi: 3.0.3\n";
   info.openapi_html = "<html>spec</html>";

@@ -19,6 +19,8 @@ TEST_F(Service, HealthcheckRedirectAndOk) {
   EXPECT_EQ(redirect.status, 301u);
   ASSERT_NE(redirect.Header("Location"), nullptr);
   EXPECT_EQ(*redirect.Header("Location"), "/4/healthcheck");
+  EXPECT_EQ(*Send("GET", "/healthcheck?include_luna_services=1").Header("Location"),
+            "/4/healthcheck?include_luna_services=1");
   auto ok = Send("GET", "/4/healthcheck");
   ASSERT_EQ(ok.status, 200u);
   EXPECT_TRUE(ok.Json().at("execution_time").is_number());
@@ -96,7 +98,8 @@ TEST_F(Service, ConfigJsonAndTextWithSecretsMasked) {
   auto j = Send("GET", "/4/config");
   ASSERT_EQ(j.status, 200u);
   EXPECT_EQ(j.Json().at("database_url").as_string(), "***");
-  EXPECT_EQ(j.Json().at("port").as_string(), "5000");
+  EXPECT_EQ(j.Json().at("port").as_int64(), 5000);
+  EXPECT_EQ(j.Json().at("verbose").as_bool(), true);
   auto t = Send("GET", "/4/config", "", {{"Accept", "text/plain"}});
   EXPECT_EQ(t.status, 200u);
   EXPECT_NE(t.Header("Content-Type")->find("text/plain"), std::string::npos);
