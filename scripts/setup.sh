@@ -59,18 +59,31 @@ fetch_npm() { # spec sha
 }
 
 install_files() {
+  # Pass 1: find the files that are missing or wrong, grouped by package, so that each
+  # tarball is decompressed at most once (a 150 MB tarball takes seconds per pass).
   local kind spec path dest sha
+  declare -A WANT
   while read -r kind spec path dest sha; do
     case "$kind" in ''|\#*) continue ;; esac
     if [ "$kind" = tgz ]; then TGZ_SHA[$spec]=$sha; continue; fi
     sha_ok "$dest" "$sha" && continue
-    fetch_npm "$spec" "${TGZ_SHA[$spec]}"
-    mkdir -p "$(dirname "$dest")"
-    tar -xzf "$(tarball_path "$spec")" -O "package/$path" > "$dest.tmp"
-    sha_ok "$dest.tmp" "$sha" || { log "checksum mismatch for $dest"; rm -f "$dest.tmp"; exit 1; }
-    mv "$dest.tmp" "$dest"
-    log "installed $dest"
+    WANT[$spec]+="$path|$dest|$sha"$'\n'
   done < scripts/deps.lock
+  local tmp; tmp=$(mktemp -d)
+  for spec in "${!WANT[@]}"; do
+    fetch_npm "$spec" "${TGZ_SHA[$spec]}"
+    local members=()
+    while IFS='|' read -r path dest sha; do [ -n "$path" ] && members+=("package/$path"); done <<< "${WANT[$spec]}"
+    tar -xzf "$(tarball_path "$spec")" -C "$tmp" "${members[@]}"
+    while IFS='|' read -r path dest sha; do
+      [ -n "$path" ] || continue
+      sha_ok "$tmp/package/$path" "$sha" || { log "checksum mismatch for $dest"; rm -rf "$tmp"; exit 1; }
+      mkdir -p "$(dirname "$dest")"
+      mv "$tmp/package/$path" "$dest"
+      log "installed $dest"
+    done <<< "${WANT[$spec]}"
+  done
+  rm -rf "$tmp"
   ln -sf libonnxruntime.so.1 .deps/onnxruntime/lib/libonnxruntime.so
 }
 
