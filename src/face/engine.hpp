@@ -35,6 +35,7 @@ struct EngineOptions {
   float nms_iou = 0.4f;
   bool tiles = true;          // second detection pass on overlapping tiles of large images (small faces)
   int tile_min_side = 720;    // images whose longer side is at least this get the tile pass
+  float tile_threshold = 0.65f;  // a face found only on tiles must score this again on a 4x region (verification)
   int decode_target_side = 1280;  // JPEG: DCT-scale down while the longer side stays >= this
   bool verify_sha256 = true;  // check every model file against the manifest at Create
 };
@@ -85,6 +86,9 @@ class Engine {
   // --- faces -------------------------------------------------------------------------
   // Up to max_faces faces, best score first (empty vector when none).
   core::Result<std::vector<DetectedFace>> Detect(const Image& image, int max_faces = -1) const;
+  // The face in a caller-given box (landmarks run on it; score 0): for benchmarks on
+  // pre-cropped faces where the detector finds nothing, and for callers that know the box.
+  core::Result<DetectedFace> FaceAt(const Image& image, const Rect& box) const;
   // The face of a 250x250 warped image (LUNA warped_image=1): the whole image, landmarks at
   // the warp template's positions.
   core::Result<DetectedFace> WarpedFace(const Image& warped) const;
