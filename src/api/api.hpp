@@ -29,6 +29,7 @@ struct ServiceInfo {
     core::SettingType type;
   };
   std::vector<ConfigItem> config;                            // effective settings
+  std::function<core::Status()> database_health;             // null = the store's Ping()
   std::function<core::Status()> models_health;               // null = models not configured
   std::string openapi_yaml;
   std::string openapi_html;

@@ -58,7 +58,7 @@ void Api::AddServiceRoutes() {
     if (auto p = IntParam(c.req, "include_luna_services", 0, 0, 1); !p) return std::move(p).error();
     auto t0 = std::chrono::steady_clock::now();
     std::string failed;
-    if (auto st = store_.Ping(); !st) failed += "database";
+    if (auto st = info_.database_health ? info_.database_health() : store_.Ping(); !st) failed += "database";
     if (!info_.models_health) {
       failed += failed.empty() ? "models (not configured)" : ", models (not configured)";
     } else if (auto st = info_.models_health(); !st) {

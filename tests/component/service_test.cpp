@@ -41,54 +41,12 @@ TEST_F(Service, HealthcheckNamesFailingModels) {
   EXPECT_EQ(Send("GET", "/4/healthcheck").status, 502u);
 }
 
-namespace {
-// The real store with a broken Ping: what is under test is the endpoint's report, not how a
-// database breaks.
-class BrokenPingStore : public store::Store {
- public:
-  explicit BrokenPingStore(store::Store& s) : s_(s) {}
-  core::Status Ping() override { return core::InternalError("database is locked"); }
-  core::Status CreateAccount(const store::Account& a, const store::Token& t) override { return s_.CreateAccount(a, t); }
-  core::Result<std::optional<store::Account>> FindAccountByEmail(std::string_view e) override {
-    return s_.FindAccountByEmail(e);
-  }
-  core::Result<std::optional<store::Account>> FindAccountById(std::string_view id) override {
-    return s_.FindAccountById(id);
-  }
-  core::Result<bool> SetAccountSuspended(std::string_view e, bool v) override { return s_.SetAccountSuspended(e, v); }
-  core::Result<std::optional<store::Account>> FindTokenOwner(std::string_view t) override {
-    return s_.FindTokenOwner(t);
-  }
-  core::Status CreateToken(const store::Token& t) override { return s_.CreateToken(t); }
-  core::Result<store::PageOf<store::Token>> ListTokens(std::string_view a, store::PageRequest p) override {
-    return s_.ListTokens(a, p);
-  }
-  core::Result<std::optional<store::Token>> GetToken(std::string_view a, std::string_view t) override {
-    return s_.GetToken(a, t);
-  }
-  core::Result<bool> UpdateTokenData(std::string_view a, std::string_view t, std::string_view d) override {
-    return s_.UpdateTokenData(a, t, d);
-  }
-  core::Result<bool> DeleteToken(std::string_view a, std::string_view t) override { return s_.DeleteToken(a, t); }
-  core::Status DeleteTokens(std::string_view a, const std::vector<std::string>& ids) override {
-    return s_.DeleteTokens(a, ids);
-  }
-
- private:
-  store::Store& s_;
-};
-}  // namespace
-
 TEST_F(Service, HealthcheckNamesFailingDatabase) {
-  BrokenPingStore broken(*store_);
-  api::Authenticator auth(broken, TestAuthOptions());
   api::ServiceInfo info;
+  info.database_health = [] { return core::Status(core::InternalError("database is locked")); };
   info.models_health = [] { return core::Status{}; };
-  api::Api a(broken, auth, {}, std::move(info));
-  http::Request req;
-  req.method = "GET";
-  req.path = "/4/healthcheck";
-  auto r = a.Dispatch(req);
+  MakeApi(std::move(info));
+  auto r = Send("GET", "/4/healthcheck");
   EXPECT_EQ(r.status, 502u);
   EXPECT_NE(r.body.find("database"), std::string::npos);
   EXPECT_EQ(r.body.find("locked"), std::string::npos);  // internal detail stays in the log
