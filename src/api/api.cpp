@@ -26,10 +26,15 @@ std::string NewRequestId() {
 }
 }  // namespace
 
-Api::Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceInfo info)
-    : store_(store), auth_(auth), opt_(std::move(options)), info_(std::move(info)) {
+Api::Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceInfo info, face::Engine* engine,
+         store::PortraitStore* portraits)
+    : store_(store), auth_(auth), engine_(engine), portraits_(portraits), opt_(std::move(options)),
+      info_(std::move(info)) {
   AddServiceRoutes();
   AddAccountRoutes();
+  AddDescriptorRoutes();
+  AddPersonRoutes();
+  AddListRoutes();
 }
 
 void Api::Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler,

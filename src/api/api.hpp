@@ -13,6 +13,8 @@
 #include "core/settings.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
+#include "face/engine.hpp"
+#include "store/portraits.hpp"
 #include "store/store.hpp"
 
 namespace api {
@@ -48,7 +50,10 @@ using CallHandler = std::function<core::Result<http::Response>(Call&)>;
 
 class Api {
  public:
-  Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceInfo info);
+  // engine and portraits may be null (component tests of families that need no faces); the
+  // routes that need them then answer 500 with a logged reason.
+  Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceInfo info,
+      face::Engine* engine = nullptr, store::PortraitStore* portraits = nullptr);
   // The server's dispatcher: never throws.
   http::Response Dispatch(http::Request& req);
   const http::Router& router() const { return router_; }
@@ -58,11 +63,16 @@ class Api {
              PathLog path_log = PathLog::Plain);
   void AddServiceRoutes();   // service.cpp
   void AddAccountRoutes();   // accounts.cpp
+  void AddDescriptorRoutes();  // descriptors.cpp (D: descriptors, linked lists, portraits)
+  void AddPersonRoutes();    // persons.cpp (P: persons, linked descriptors, linked lists)
+  void AddListRoutes();      // lists.cpp (L: lists and the linker)
   http::Response Handle(http::Request& req);
   void Finish(const http::Request& req, http::Response& res) const;
 
   store::Store& store_;
   Authenticator& auth_;
+  face::Engine* engine_;
+  store::PortraitStore* portraits_;
   ApiOptions opt_;
   ServiceInfo info_;
   http::Router router_;

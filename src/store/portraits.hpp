@@ -1,0 +1,42 @@
+#pragma once
+// Portrait files of descriptors: the JPEG portrait and its thumbnails, in a directory tree
+// <root>/<first two hex of id>/<id><suffix>.jpg (suffix "" or "_32", "_64", "_96", "_160").
+// Shared by every node of a deployment (a local or network directory).
+//
+// Crash safety (API.md §6, issue 4): Put writes every file to a temporary name, fsyncs it,
+// then renames it into place and fsyncs the directory; the caller commits the descriptor
+// row only after Put succeeded. A crash between the two leaves files without a row: they are
+// orphans, removed by RemoveOrphans at start-up. A row never exists without its files.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace store {
+
+class PortraitStore {
+ public:
+  explicit PortraitStore(std::string root);
+  // Creates the root directory if needed.
+  core::Status Open();
+  // files: (suffix, jpeg bytes).
+  core::Status Put(std::string_view descriptor_id, const std::vector<std::pair<std::string, std::string>>& files);
+  // nullopt when the file does not exist.
+  core::Result<std::optional<std::string>> Get(std::string_view descriptor_id, std::string_view suffix) const;
+  // Removes every file of the descriptor (missing files are fine).
+  core::Status Remove(std::string_view descriptor_id);
+  // Removes temporary files and the files of descriptors for which exists(id) is false.
+  // Returns how many descriptors' files were removed.
+  core::Result<int> RemoveOrphans(const std::function<core::Result<bool>(std::string_view id)>& exists);
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string Path(std::string_view id, std::string_view suffix) const;
+  std::string root_;
+};
+
+}  // namespace store
