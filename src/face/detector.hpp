@@ -14,7 +14,7 @@ struct DetectorOptions {
   float threshold = 0.65f;
   float nms_iou = 0.4f;
   bool tiles = true;
-  int tile_min_side = 720;  // image's longer side from which the tile pass runs
+  int tile_min_side = 1600;  // image's longer side from which the tile pass runs
   float tile_threshold = 0.65f;  // tile-only faces must score this again on a 4x region around them
 };
 

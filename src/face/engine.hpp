@@ -34,7 +34,7 @@ struct EngineOptions {
   float detect_threshold = 0.65f;   // detector score to keep a face
   float nms_iou = 0.4f;
   bool tiles = true;          // second detection pass on overlapping tiles of large images (small faces)
-  int tile_min_side = 720;    // images whose longer side is at least this get the tile pass
+  int tile_min_side = 1600;   // decoded images whose longer side is at least this get the tile pass
   float tile_threshold = 0.65f;  // a face found only on tiles must score this again on a 4x region (verification)
   int decode_target_side = 1280;  // JPEG: DCT-scale down while the longer side stays >= this
   bool verify_sha256 = true;  // check every model file against the manifest at Create

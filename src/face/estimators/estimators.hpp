@@ -74,7 +74,7 @@ class QualityEstimator {  // no model: image statistics of the aligned face (doc
  public:
   // Sharpness = std(Laplacian) / std(gray) of the aligned face, mapped linearly from
   // kBlurLow (0) to kBlurHigh (1); calibrated on LFW crops and their Gaussian-blurred copies.
-  static constexpr double kBlurLow = 0.5, kBlurHigh = 2.0;
+  static constexpr double kBlurLow = 0.6, kBlurHigh = 1.3;
   core::Result<Quality> Estimate(const FaceView& f) const;
 };
 
