@@ -62,9 +62,11 @@ class JpegDecoder {
     return HeaderInfo{ImageFormat::Jpeg, int(cinfo_.image_width), int(cinfo_.image_height)};
   }
 
-  // Full decode at 1/denom, with the APP1 EXIF orientation.
+  // Full decode at 1/denom, with the APP1 EXIF orientation. The pixel buffers are members:
+  // a longjmp out of libjpeg skips the destructors of locals created after setjmp.
   core::Result<cv::Mat> Decode(int denom, int* orientation) {
-    cv::Mat out;
+    cv::Mat& out = out_;
+    cv::Mat& raw = raw_;
     if (setjmp(err_.jump)) return DecodeError(std::string("jpeg: ") + err_.message);
     jpeg_save_markers(&cinfo_, JPEG_APP0 + 1, 0xffff);
     jpeg_read_header(&cinfo_, TRUE);
@@ -76,7 +78,7 @@ class JpegDecoder {
     cinfo_.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_BGR;
     jpeg_start_decompress(&cinfo_);
     const int w = int(cinfo_.output_width), h = int(cinfo_.output_height);
-    cv::Mat raw(h, w, cmyk ? CV_8UC4 : CV_8UC3);
+    raw.create(h, w, cmyk ? CV_8UC4 : CV_8UC3);
     while (cinfo_.output_scanline < cinfo_.output_height) {
       JSAMPROW row = raw.ptr<uchar>(int(cinfo_.output_scanline));
       jpeg_read_scanlines(&cinfo_, &row, 1);
@@ -118,6 +120,7 @@ class JpegDecoder {
   }
   jpeg_decompress_struct cinfo_{};
   JpegErr err_;
+  cv::Mat raw_, out_;
 };
 
 // ---- GIF via giflib: the first frame only ---------------------------------------------
