@@ -7,6 +7,13 @@
 // then renames it into place and fsyncs the directory; the caller commits the descriptor
 // row only after Put succeeded. A crash between the two leaves files without a row: they are
 // orphans, removed by RemoveOrphans at start-up. A row never exists without its files.
+//
+// Ids must be lowercase hex and '-' (a uuid4), suffixes one of the five above: anything else
+// is refused (Errc::Internal; Get answers nullopt), so no id can name a path outside the tree.
+// Temporary files are "<final name>.<random hex>.tmp" beside the final file.
+// Limitation: RemoveOrphans assumes no Put is in flight anywhere. With several nodes on one
+// directory, run it only where no other node is writing (e.g. before any node serves), or a
+// file renamed into place but not yet committed by another node would be taken for an orphan.
 #include <functional>
 #include <optional>
 #include <string>
@@ -23,7 +30,8 @@ class PortraitStore {
   explicit PortraitStore(std::string root);
   // Creates the root directory if needed.
   core::Status Open();
-  // files: (suffix, jpeg bytes).
+  // files: (suffix, jpeg bytes); replaces existing files of the same name. On failure nothing
+  // this call wrote is left behind.
   core::Status Put(std::string_view descriptor_id, const std::vector<std::pair<std::string, std::string>>& files);
   // nullopt when the file does not exist.
   core::Result<std::optional<std::string>> Get(std::string_view descriptor_id, std::string_view suffix) const;

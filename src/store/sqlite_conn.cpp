@@ -46,6 +46,19 @@ core::Status Stmt::BindInt64(int index, int64_t value) {
   return {};
 }
 
+core::Status Stmt::BindBlob(int index, std::string_view bytes) {
+  // A null pointer would bind SQL NULL; a zero-length blob must stay a blob.
+  const int rc = bytes.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
+                               : sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) return Fail("bind");
+  return {};
+}
+
+core::Status Stmt::BindNull(int index) {
+  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) return Fail("bind");
+  return {};
+}
+
 core::Result<bool> Stmt::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -68,6 +81,16 @@ std::string Stmt::ColumnText(int col) const {
 }
 
 int64_t Stmt::ColumnInt64(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string_view Stmt::ColumnBlob(int col) const {
+  // column_blob first, then column_bytes: the documented order that avoids a conversion
+  // invalidating the pointer.
+  const void* data = sqlite3_column_blob(stmt_, col);
+  if (!data) return {};
+  return std::string_view(static_cast<const char*>(data), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+bool Stmt::ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 // --- Connection -------------------------------------------------------------------------
 

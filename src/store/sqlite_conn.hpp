@@ -35,6 +35,9 @@ class Stmt {
   // Parameters are 1-based, as in sqlite3_bind_*. Text is copied (SQLITE_TRANSIENT).
   core::Status BindText(int index, std::string_view value);
   core::Status BindInt64(int index, int64_t value);
+  // Bytes are copied; an empty value binds a zero-length BLOB (never NULL).
+  core::Status BindBlob(int index, std::string_view bytes);
+  core::Status BindNull(int index);
 
   // true: a row is available; false: the statement finished (SQLITE_DONE).
   core::Result<bool> Step();
@@ -43,6 +46,9 @@ class Stmt {
 
   std::string ColumnText(int col) const;  // 0-based; NULL reads as ""
   int64_t ColumnInt64(int col) const;
+  // The column's bytes (valid until the next Step or the Stmt's destruction); NULL reads as "".
+  std::string_view ColumnBlob(int col) const;
+  bool ColumnIsNull(int col) const;
 
  private:
   friend class Connection;

@@ -20,7 +20,7 @@ namespace {
 //    which serves both "WHERE account_id = ?" and the paging order "ORDER BY create_time_ms,
 //    rowid" without a sort;
 //  - booleans are INTEGER 0/1 with a CHECK, texts are NOT NULL (absent means "").
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: accounts and their tokens.
     R"sql(
 CREATE TABLE accounts (
@@ -38,6 +38,89 @@ CREATE TABLE tokens (
   create_time_ms INTEGER NOT NULL
 );
 CREATE INDEX tokens_account_time ON tokens(account_id, create_time_ms);
+)sql",
+
+    // 2: persons, descriptors, lists and list memberships (issue 4).
+    //
+    // Links and the descriptor lifetime clock (API.md §6):
+    //  - a descriptor belongs to at most one person: descriptors.person_id, with
+    //    person_link_seq giving the order of attachment (the person's "descriptors" array,
+    //    oldest link first: 1 + the person's current maximum, assigned by the store);
+    //  - list memberships are rows of list_persons / list_descriptors; seq (the rowid in
+    //    SQLite, an identity column in PostgreSQL) is the link order of the "lists" arrays;
+    //  - last_unlink_ms starts at creation and is restarted by the store (in code, not by
+    //    triggers, so that every backend does the same) whenever a link of the descriptor
+    //    goes away: detached from its person, removed from a list, its person or list
+    //    deleted. The collector deletes descriptors with person_id NULL, no list_descriptors
+    //    row and last_unlink_ms < now - ttl, in the same transaction that selects them;
+    //  - person_id's ON DELETE SET NULL only matters for deletions the store does not make
+    //    itself (an account's cascade): DeletePerson unlinks the descriptors first, so that
+    //    their clocks restart;
+    //  - tenancy of links is checked by the store (list, person and descriptor all belong to
+    //    the caller's account) before a link row is written; account_id is repeated in the
+    //    membership tables so that every tenant row can be attributed without a join.
+    R"sql(
+CREATE TABLE persons (
+  id             TEXT    NOT NULL PRIMARY KEY,
+  account_id     TEXT    NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  user_data      TEXT    NOT NULL,            -- "" when absent; filtered by instr(), not LIKE
+  external_id    TEXT,                        -- NULL when absent
+  create_time_ms INTEGER NOT NULL,
+  last_update_ms INTEGER NOT NULL
+);
+CREATE INDEX persons_account_time ON persons(account_id, create_time_ms);
+-- external_id lookups, already in paging order.
+CREATE INDEX persons_account_external ON persons(account_id, external_id, create_time_ms)
+  WHERE external_id IS NOT NULL;
+
+CREATE TABLE descriptors (
+  id              TEXT    NOT NULL PRIMARY KEY,
+  account_id      TEXT    NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  version         INTEGER NOT NULL CHECK (version BETWEEN 0 AND 4294967295),
+  values_f32le    BLOB    NOT NULL CHECK (length(values_f32le) % 4 = 0),  -- little-endian float32
+  person_id       TEXT    REFERENCES persons(id) ON DELETE SET NULL,
+  person_link_seq INTEGER,                    -- set while person_id is
+  has_portrait    INTEGER NOT NULL CHECK (has_portrait IN (0, 1)),
+  create_time_ms  INTEGER NOT NULL,
+  last_update_ms  INTEGER NOT NULL,           -- any change of person or lists
+  last_unlink_ms  INTEGER NOT NULL            -- lifetime clock: creation or last unlink
+);
+CREATE INDEX descriptors_account_time ON descriptors(account_id, create_time_ms);
+-- ForEachDescriptor streams every account's descriptors in creation order without a sort.
+CREATE INDEX descriptors_time ON descriptors(create_time_ms);
+-- A person's descriptors in link order; also serves ON DELETE SET NULL.
+CREATE INDEX descriptors_person ON descriptors(person_id, person_link_seq) WHERE person_id IS NOT NULL;
+-- The collector's candidates: no person, oldest clock first.
+CREATE INDEX descriptors_unlinked ON descriptors(last_unlink_ms) WHERE person_id IS NULL;
+
+CREATE TABLE lists (
+  id             TEXT    NOT NULL PRIMARY KEY,
+  account_id     TEXT    NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  type           TEXT    NOT NULL CHECK (type IN ('persons', 'descriptors')),  -- fixed at creation
+  list_data      TEXT    NOT NULL,
+  create_time_ms INTEGER NOT NULL
+);
+CREATE INDEX lists_account_type_time ON lists(account_id, type, create_time_ms);
+
+CREATE TABLE list_persons (
+  seq          INTEGER PRIMARY KEY,           -- link order
+  account_id   TEXT    NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  list_id      TEXT    NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+  person_id    TEXT    NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+  link_time_ms INTEGER NOT NULL,
+  UNIQUE (list_id, person_id)                 -- also: members and member counts of a list
+);
+CREATE INDEX list_persons_person ON list_persons(person_id, seq);
+
+CREATE TABLE list_descriptors (
+  seq           INTEGER PRIMARY KEY,          -- link order
+  account_id    TEXT    NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  list_id       TEXT    NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+  descriptor_id TEXT    NOT NULL REFERENCES descriptors(id) ON DELETE CASCADE,
+  link_time_ms  INTEGER NOT NULL,
+  UNIQUE (list_id, descriptor_id)
+);
+CREATE INDEX list_descriptors_descriptor ON list_descriptors(descriptor_id, seq);
 )sql",
 };
 

@@ -21,7 +21,7 @@ namespace store {
 struct SqliteOptions {
   // A filesystem path (created if missing; its directory must exist) or ":memory:".
   // ":memory:" gives a private, empty database that lives as long as the Store (tests).
-  // It always uses a single connection: see sqlite_store.cpp for why.
+  // It always uses a single connection: see sqlite_store_impl.hpp for why.
   std::string path;
   // Connections kept open; reads run concurrently on up to this many of them. >= 1.
   int pool_size = 4;

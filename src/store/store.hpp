@@ -10,6 +10,7 @@
 //  - tenancy: every method that takes account_id only sees rows of that account;
 //  - failures of the database itself come back as Errc::Internal with a log_detail.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,58 @@ struct PageOf {
   int64_t count = 0;              // total matching rows, not the page length
 };
 
+enum class ListType { Persons, Descriptors };
+
+// A face descriptor owned by an account. `values` are the L2-normalised floats of the
+// descriptor model `version`; stored as little-endian float32.
+struct Descriptor {
+  std::string id;                         // uuid4
+  std::string account_id;
+  uint32_t version = 0;
+  std::vector<float> values;
+  std::optional<std::string> person_id;   // at most one person
+  bool has_portrait = false;              // false for uploaded descriptors
+  int64_t create_time_ms = 0;
+  int64_t last_update_ms = 0;             // any change of person or lists
+  // Filled on reads: ids of the descriptors lists it belongs to, oldest link first.
+  std::vector<std::string> lists;
+};
+
+struct Person {
+  std::string id;
+  std::string account_id;
+  std::string user_data;                  // <= 128 characters, "" when absent
+  std::optional<std::string> external_id; // <= 36 characters
+  int64_t create_time_ms = 0;
+  int64_t last_update_ms = 0;
+  // Filled on reads, oldest link first.
+  std::vector<std::string> descriptors;
+  std::vector<std::string> lists;
+};
+
+struct List {
+  std::string id;
+  std::string account_id;
+  ListType type = ListType::Persons;
+  std::string list_data;                  // <= 128 characters
+  int64_t create_time_ms = 0;
+  int64_t count = 0;                      // members, filled on reads
+};
+
+struct PersonFilter {
+  std::optional<std::string> user_data_substring;  // case-sensitive substring of user_data
+  std::optional<std::string> external_id;          // exact
+};
+
+enum class LinkAction { Attach, Detach };
+
+// A descriptor removed by the collector (so that portraits and indexes can follow).
+struct CollectedDescriptor {
+  std::string account_id;
+  std::string id;
+  bool has_portrait = false;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -78,6 +131,89 @@ class Store {
   virtual core::Result<bool> DeleteToken(std::string_view account_id, std::string_view token_id) = 0;
   // Deletes those of token_ids that the account owns, in one transaction; other ids are ignored.
   virtual core::Status DeleteTokens(std::string_view account_id, const std::vector<std::string>& token_ids) = 0;
+
+  // --- descriptors ----------------------------------------------------------------------
+  // Inserts all of them in one transaction (the faces of one request: all or none).
+  // A new descriptor is unlinked: person_id must be nullopt (Errc::Internal otherwise; link
+  // with LinkPersonDescriptor), `lists` is ignored. Its lifetime clock starts at
+  // create_time_ms; last_update_ms 0 means create_time_ms.
+  virtual core::Status CreateDescriptors(const std::vector<Descriptor>& descriptors) = 0;
+  // With `values`.
+  virtual core::Result<std::optional<Descriptor>> GetDescriptor(std::string_view account_id,
+                                                                std::string_view descriptor_id) = 0;
+  // Without `values` (empty) unless with_values.
+  virtual core::Result<PageOf<Descriptor>> ListDescriptors(std::string_view account_id, PageRequest page,
+                                                           bool with_values = false) = 0;
+  // Every descriptor of every account with values (start-up load of the matching index),
+  // streamed in creation order, person_id and lists filled; return false from fn to stop.
+  // fn runs inside the store's read transaction on one of its connections: it must not call
+  // back into the store.
+  virtual core::Status ForEachDescriptor(const std::function<bool(const Descriptor&)>& fn) = 0;
+
+  // --- persons --------------------------------------------------------------------------
+  // `descriptors` and `lists` are ignored (links are made by the link methods);
+  // last_update_ms 0 means create_time_ms.
+  virtual core::Status CreatePerson(const Person& person) = 0;
+  virtual core::Result<std::optional<Person>> GetPerson(std::string_view account_id, std::string_view person_id) = 0;
+  virtual core::Result<PageOf<Person>> ListPersons(std::string_view account_id, const PersonFilter& filter,
+                                                   PageRequest page) = 0;
+  // Only the given fields change (external_id: nullopt = unchanged, optional-of-nullopt never
+  // used: clearing is not part of the API). false when the account has no such person.
+  // With neither field given nothing changes (last_update_ms neither); the result still says
+  // whether the person exists.
+  virtual core::Result<bool> UpdatePerson(std::string_view account_id, std::string_view person_id,
+                                          const std::optional<std::string>& user_data,
+                                          const std::optional<std::string>& external_id, int64_t now_ms) = 0;
+  // Deletes the person and its list memberships; its descriptors stay, unlinked from it (their
+  // lifetime clock restarts, API.md §6). false when not found.
+  virtual core::Result<bool> DeletePerson(std::string_view account_id, std::string_view person_id, int64_t now_ms) = 0;
+  // Attach: Errc::PersonNotFound, Errc::DescriptorNotFoundRef {id}, Errc::DescriptorAlreadyAttached
+  // (it belongs to another person); attaching to the same person again is a no-op.
+  // Detach: PersonNotFound, DescriptorNotFoundRef; detaching a non-member is a no-op.
+  // The person is checked first. A real change sets last_update_ms of both the person and the
+  // descriptor to now_ms (a detach also restarts the descriptor's lifetime clock); a no-op
+  // changes nothing.
+  virtual core::Status LinkPersonDescriptor(std::string_view account_id, std::string_view person_id,
+                                            std::string_view descriptor_id, LinkAction action, int64_t now_ms) = 0;
+
+  // --- lists ----------------------------------------------------------------------------
+  virtual core::Status CreateList(const List& list) = 0;
+  virtual core::Result<std::optional<List>> GetList(std::string_view account_id, std::string_view list_id) = 0;
+  // One page of the account's lists of one type (with member counts), count = lists of that type.
+  virtual core::Result<PageOf<List>> ListLists(std::string_view account_id, ListType type, PageRequest page) = 0;
+  // The members of a list, one page in the members' creation order (as PageOf says; not in
+  // link order), count = members. Errc::ListNotFound when the account has no such list,
+  // Errc::WrongListType {the list's type} when it holds the other kind of member.
+  // Descriptors come without `values`.
+  virtual core::Result<PageOf<Person>> ListPersonsInList(std::string_view account_id, std::string_view list_id,
+                                                         PageRequest page) = 0;
+  virtual core::Result<PageOf<Descriptor>> ListDescriptorsInList(std::string_view account_id,
+                                                                 std::string_view list_id, PageRequest page) = 0;
+  virtual core::Result<bool> UpdateListData(std::string_view account_id, std::string_view list_id,
+                                            std::string_view list_data) = 0;
+  // Members are unlinked (descriptors' lifetime clock restarts); false when not found.
+  virtual core::Result<bool> DeleteList(std::string_view account_id, std::string_view list_id, int64_t now_ms) = 0;
+  // Deletes those of list_ids that the account owns, in one transaction; others are ignored.
+  virtual core::Status DeleteLists(std::string_view account_id, const std::vector<std::string>& list_ids,
+                                   int64_t now_ms) = 0;
+  // The linker: attach/detach persons (persons list) or descriptors (descriptors list), all or
+  // nothing in one transaction. Errors: ListNotFoundRef; WrongListType {"persons"|"descriptors"}
+  // (the type the list expects); ObjectsNotFound {"persons"|"descriptors"} when any id is not
+  // the account's. Attaching a member again and detaching a non-member are no-ops. Checks in
+  // that order; an empty ids is a successful no-op once the list checks pass. A real change
+  // sets the member's last_update_ms to now_ms; removing a descriptor from a list restarts its
+  // lifetime clock.
+  virtual core::Status LinkList(std::string_view account_id, std::string_view list_id, ListType member_type,
+                                LinkAction action, const std::vector<std::string>& ids, int64_t now_ms) = 0;
+
+  // --- descriptor lifetime (API.md §6) ---------------------------------------------------
+  // Deletes, in one transaction, every descriptor with no person and no list whose last
+  // unlink (or creation) is older than now_ms - ttl_ms (strictly: last_unlink < now - ttl),
+  // and returns them. A descriptor linked at the moment the transaction commits is never
+  // deleted. ttl_ms < 0 is Errc::Internal. Portrait files are the caller's to remove.
+  virtual core::Result<std::vector<CollectedDescriptor>> CollectUnlinkedDescriptors(int64_t now_ms, int64_t ttl_ms) = 0;
+  // Whether a descriptor row exists (any account): start-up orphan removal of portrait files.
+  virtual core::Result<bool> DescriptorExists(std::string_view descriptor_id) = 0;
 };
 
 }  // namespace store

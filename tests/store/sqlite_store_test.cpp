@@ -5,11 +5,13 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/uuid.hpp"
+#include "store/portraits.hpp"
 #include "store/sqlite_migrations.hpp"
 #include "store/sqlite_store.hpp"
 #include "store_contract.hpp"
@@ -81,6 +83,22 @@ class RawDb {
       out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
       ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    return out;
+  }
+  // The detail column of every row of EXPLAIN QUERY PLAN, one per line.
+  std::string Plan(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+    if (sqlite3_prepare_v2(db_, explain.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+      return out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      out += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+      out += "\n";
+    }
     sqlite3_finalize(st);
     return out;
   }
@@ -199,6 +217,159 @@ TEST(SqliteStore, TwoStoresOnOneFileWriteConcurrently) {
   auto page = second->ListTokens(a.id, store::PageRequest{1, 1});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->count, 1 + 4 * kPerThread);
+}
+
+store::Descriptor DescriptorFor(const std::string& account_id, std::vector<float> values) {
+  store::Descriptor d;
+  d.id = core::NewUuid4();
+  d.account_id = account_id;
+  d.version = 59;
+  d.values = std::move(values);
+  d.create_time_ms = 1;
+  return d;
+}
+
+// The on-disk form the schema documents: little-endian float32, 4 bytes per value.
+TEST(SqliteStore, DescriptorValuesAreLittleEndianFloat32) {
+  SqliteFileEnv env;
+  auto store = MustOpen(env.options());
+  ASSERT_NE(store, nullptr);
+  auto a = AccountFor("le@example.com");
+  ASSERT_TRUE(store->CreateAccount(a, store::Token{core::NewUuid4(), a.id, "", 1}).ok());
+  auto d = DescriptorFor(a.id, {1.0f, -2.0f, 0.5f});
+  ASSERT_TRUE(store->CreateDescriptors({d}).ok());
+  RawDb raw(env.db_path());
+  EXPECT_EQ(raw.Query("SELECT hex(values_f32le) FROM descriptors"), "0000803F000000C00000003F");
+  EXPECT_EQ(raw.Query("SELECT typeof(values_f32le) FROM descriptors"), "blob");
+}
+
+TEST(SqliteStore, DeletingAnAccountCascadesToPersonsDescriptorsAndLists) {
+  SqliteFileEnv env;
+  auto store = MustOpen(env.options());
+  ASSERT_NE(store, nullptr);
+  auto a = AccountFor("gone@example.com");
+  auto b = AccountFor("stays@example.com");
+  for (const auto& acc : {a, b}) {
+    ASSERT_TRUE(store->CreateAccount(acc, store::Token{core::NewUuid4(), acc.id, "", 1}).ok());
+    store::Person p{core::NewUuid4(), acc.id, "", std::nullopt, 1, 1, {}, {}};
+    ASSERT_TRUE(store->CreatePerson(p).ok());
+    auto d = DescriptorFor(acc.id, {1.0f});
+    ASSERT_TRUE(store->CreateDescriptors({d}).ok());
+    store::List pl{core::NewUuid4(), acc.id, store::ListType::Persons, "", 1, 0};
+    store::List dl{core::NewUuid4(), acc.id, store::ListType::Descriptors, "", 1, 0};
+    ASSERT_TRUE(store->CreateList(pl).ok());
+    ASSERT_TRUE(store->CreateList(dl).ok());
+    ASSERT_TRUE(store->LinkPersonDescriptor(acc.id, p.id, d.id, store::LinkAction::Attach, 2).ok());
+    ASSERT_TRUE(store->LinkList(acc.id, pl.id, store::ListType::Persons, store::LinkAction::Attach, {p.id}, 2).ok());
+    ASSERT_TRUE(
+        store->LinkList(acc.id, dl.id, store::ListType::Descriptors, store::LinkAction::Attach, {d.id}, 2).ok());
+  }
+  RawDb raw(env.db_path());
+  raw.Exec("PRAGMA foreign_keys=ON");
+  raw.Exec("DELETE FROM accounts WHERE email = 'gone@example.com'");
+  // What is left is exactly the other account's rows (it has two lists, one of each type).
+  const std::vector<std::pair<std::string, std::string>> left = {
+      {"persons", "1"}, {"descriptors", "1"}, {"lists", "2"}, {"list_persons", "1"}, {"list_descriptors", "1"}};
+  for (const auto& [table, count] : left) {
+    EXPECT_EQ(raw.Query("SELECT count(*) FROM " + table), count) << table;
+    EXPECT_EQ(raw.Query("SELECT count(*) FROM " + table + " WHERE account_id = '" + b.id + "'"), count) << table;
+  }
+  EXPECT_EQ(raw.Query("PRAGMA foreign_key_check"), "");
+}
+
+// A database created by a binary that knew only migration 1 is upgraded in place.
+TEST(SqliteStore, UpgradesAVersionOneDatabase) {
+  SqliteFileEnv env;
+  const auto a = AccountFor("old@example.com");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(env.db_path().c_str(), &db), SQLITE_OK);
+    const std::string v1(store::sqlite::SqliteMigrations()[0]);
+    const std::string sql = v1 +
+                            "; CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY,"
+                            " applied_at INTEGER NOT NULL); INSERT INTO schema_migrations VALUES (1, 1);"
+                            " INSERT INTO accounts VALUES ('" +
+                            a.id + "', 'org', 'old@example.com', 'hash', 0, 1);";
+    char* msg = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg), SQLITE_OK) << msg;
+    sqlite3_close(db);
+  }
+  auto store = MustOpen(env.options());
+  ASSERT_NE(store, nullptr);
+  auto found = store->FindAccountById(a.id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  store::Person p{core::NewUuid4(), a.id, "u", std::nullopt, 1, 1, {}, {}};
+  EXPECT_TRUE(store->CreatePerson(p).ok());
+  RawDb raw(env.db_path());
+  EXPECT_EQ(raw.Query("SELECT max(version) FROM schema_migrations"),
+            std::to_string(store::sqlite::SqliteMigrations().size()));
+}
+
+// The queries that must stay cheap as tables grow use their indexes (no full scans or sorts
+// of the big tables). The SQL mirrors the store's; a change there should change this too.
+TEST(SqliteStore, StorageQueriesUseTheirIndexes) {
+  SqliteFileEnv env;
+  ASSERT_NE(MustOpen(env.options()), nullptr);
+  RawDb raw(env.db_path());
+  raw.Exec("ANALYZE");
+  const std::string gc = raw.Plan(
+      "SELECT d.id FROM descriptors d WHERE d.person_id IS NULL AND d.last_unlink_ms < 5"
+      " AND NOT EXISTS (SELECT 1 FROM list_descriptors m WHERE m.descriptor_id = d.id)");
+  EXPECT_NE(gc.find("descriptors_unlinked"), std::string::npos) << gc;
+  EXPECT_NE(gc.find("list_descriptors_descriptor"), std::string::npos) << gc;
+
+  const std::string each = raw.Plan("SELECT d.id, d.values_f32le FROM descriptors d ORDER BY d.create_time_ms, d.rowid");
+  EXPECT_NE(each.find("descriptors_time"), std::string::npos) << each;
+  EXPECT_EQ(each.find("TEMP B-TREE"), std::string::npos) << each;
+
+  const std::string page = raw.Plan(
+      "SELECT d.id FROM descriptors d WHERE d.account_id = 'x' ORDER BY d.create_time_ms, d.rowid LIMIT 10");
+  EXPECT_NE(page.find("descriptors_account_time"), std::string::npos) << page;
+  EXPECT_EQ(page.find("TEMP B-TREE"), std::string::npos) << page;
+
+  const std::string ext = raw.Plan(
+      "SELECT p.id FROM persons p WHERE p.account_id = 'x' AND p.external_id = 'e'"
+      " AND (NULL IS NULL OR instr(p.user_data, NULL) > 0) ORDER BY p.create_time_ms, p.rowid");
+  EXPECT_NE(ext.find("persons_account_external"), std::string::npos) << ext;
+
+  const std::string person_descriptors =
+      raw.Plan("SELECT id FROM descriptors WHERE person_id = 'p' ORDER BY person_link_seq");
+  EXPECT_NE(person_descriptors.find("descriptors_person"), std::string::npos) << person_descriptors;
+  EXPECT_EQ(person_descriptors.find("TEMP B-TREE"), std::string::npos) << person_descriptors;
+
+  const std::string person_lists = raw.Plan("SELECT list_id FROM list_persons WHERE person_id = 'p' ORDER BY seq");
+  EXPECT_NE(person_lists.find("list_persons_person"), std::string::npos) << person_lists;
+  EXPECT_EQ(person_lists.find("TEMP B-TREE"), std::string::npos) << person_lists;
+
+  const std::string lists = raw.Plan(
+      "SELECT l.id FROM lists l WHERE l.account_id = 'x' AND l.type = 'persons'"
+      " ORDER BY l.create_time_ms, l.rowid LIMIT 10");
+  EXPECT_NE(lists.find("lists_account_type_time"), std::string::npos) << lists;
+  EXPECT_EQ(lists.find("TEMP B-TREE"), std::string::npos) << lists;
+}
+
+// Portrait orphan removal against the real store: files of a descriptor that was never
+// committed (a crash between Put and the commit) go; files of committed ones stay.
+TEST(SqliteStore, PortraitOrphansAreFilesWithoutADescriptorRow) {
+  SqliteFileEnv env;
+  auto store = MustOpen(env.options());
+  ASSERT_NE(store, nullptr);
+  TempDir dir;
+  store::PortraitStore portraits((dir.path() / "portraits").string());
+  ASSERT_TRUE(portraits.Open().ok());
+  auto a = AccountFor("orphans@example.com");
+  ASSERT_TRUE(store->CreateAccount(a, store::Token{core::NewUuid4(), a.id, "", 1}).ok());
+  auto committed = DescriptorFor(a.id, {1.0f});
+  auto crashed = DescriptorFor(a.id, {2.0f});
+  ASSERT_TRUE(portraits.Put(committed.id, {{"", "a"}, {"_32", "b"}}).ok());
+  ASSERT_TRUE(store->CreateDescriptors({committed}).ok());
+  ASSERT_TRUE(portraits.Put(crashed.id, {{"", "c"}}).ok());  // no commit follows
+
+  auto removed = portraits.RemoveOrphans([&](std::string_view id) { return store->DescriptorExists(id); });
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);
+  EXPECT_TRUE(portraits.Get(committed.id, "_32")->has_value());
+  EXPECT_FALSE(portraits.Get(crashed.id, "")->has_value());
 }
 
 }  // namespace

@@ -20,32 +20,6 @@ using store::Account;
 using store::PageRequest;
 using store::Token;
 
-std::string Detail(const core::Error& e) {
-  return std::string(core::ErrcName(e.code)) + ": " + e.log_detail;
-}
-
-#define EXPECT_OK(expr)                                              \
-  do {                                                               \
-    auto&& r_ = (expr);                                              \
-    EXPECT_TRUE(r_.ok()) << #expr << " -> " << Detail(r_.error());   \
-  } while (0)
-#define ASSERT_OK(expr)                                              \
-  do {                                                               \
-    auto&& r_ = (expr);                                              \
-    ASSERT_TRUE(r_.ok()) << #expr << " -> " << Detail(r_.error());   \
-  } while (0)
-
-// Unwraps a Result, failing the test (and returning T{}) when it holds an error.
-template <class T>
-T Get(core::Result<T> r, const char* what) {
-  if (!r.ok()) {
-    ADD_FAILURE() << what << " -> " << Detail(r.error());
-    return T{};
-  }
-  return std::move(r).value();
-}
-#define GET(expr) Get((expr), #expr)
-
 std::vector<std::string> Ids(const std::vector<Token>& tokens) {
   std::vector<std::string> ids;
   for (const auto& t : tokens) ids.push_back(t.id);

@@ -10,12 +10,37 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
 #include "store/store.hpp"
 
 namespace store_testing {
+
+inline std::string Detail(const core::Error& e) { return std::string(core::ErrcName(e.code)) + ": " + e.log_detail; }
+
+#define EXPECT_OK(expr)                                            \
+  do {                                                             \
+    auto&& r_ = (expr);                                            \
+    EXPECT_TRUE(r_.ok()) << #expr << " -> " << Detail(r_.error()); \
+  } while (0)
+#define ASSERT_OK(expr)                                            \
+  do {                                                             \
+    auto&& r_ = (expr);                                            \
+    ASSERT_TRUE(r_.ok()) << #expr << " -> " << Detail(r_.error()); \
+  } while (0)
+
+// Unwraps a Result, failing the test (and returning T{}) when it holds an error.
+template <class T>
+T Get(core::Result<T> r, const char* what) {
+  if (!r.ok()) {
+    ADD_FAILURE() << what << " -> " << Detail(r.error());
+    return T{};
+  }
+  return std::move(r).value();
+}
+#define GET(expr) ::store_testing::Get((expr), #expr)
 
 // One fresh, empty database for one test case. Destroying it removes the database.
 class BackendEnv {
@@ -54,6 +79,16 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
   store::Account MustCreateAccount(const std::string& email, store::Token* first_token = nullptr);
   store::Token MustCreateToken(const std::string& account_id, const std::string& data = "data",
                                int64_t create_time_ms = 2000);
+
+  // Persons, descriptors and lists (store_contract_storage.cpp), each asserting success.
+  store::Person MustCreatePerson(const std::string& account_id, const std::string& user_data = "",
+                                 std::optional<std::string> external_id = std::nullopt, int64_t create_time_ms = 3000);
+  // A descriptor with distinctive values derived from `seed`.
+  store::Descriptor NewDescriptor(const std::string& account_id, int64_t create_time_ms = 3000, float seed = 1.0f);
+  store::Descriptor MustCreateDescriptor(const std::string& account_id, int64_t create_time_ms = 3000,
+                                         float seed = 1.0f);
+  store::List MustCreateList(const std::string& account_id, store::ListType type, const std::string& list_data = "",
+                             int64_t create_time_ms = 3000);
 
   std::unique_ptr<BackendEnv> env_;
   std::unique_ptr<store::Store> store_;
