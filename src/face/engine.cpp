@@ -42,6 +42,12 @@ core::Result<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& option
   } catch (const std::exception& e) {
     return core::InternalError(std::string("onnxruntime env: ") + e.what());
   }
+  if (options.opencv_threads >= 0) {
+    try {
+      cv::setNumThreads(options.opencv_threads);
+    } catch (const std::exception&) {
+    }
+  }
   OnnxOptions oo;
   oo.intra_op_threads = options.intra_op_threads < 1 ? 1 : options.intra_op_threads;
   oo.verify_sha256 = options.verify_sha256;

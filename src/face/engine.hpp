@@ -38,6 +38,10 @@ struct EngineOptions {
   float tile_threshold = 0.65f;  // a face found only on tiles must score this again on a 4x region (verification)
   int decode_target_side = 1280;  // JPEG: DCT-scale down while the longer side stays >= this
   bool verify_sha256 = true;  // check every model file against the manifest at Create
+  // OpenCV's own thread pool (resize, warps, colour conversions). Process-wide setting
+  // (cv::setNumThreads), applied by Create; -1 leaves it alone. 1 avoids oversubscription when
+  // the service's worker pool already runs one request per core.
+  int opencv_threads = 1;
 };
 
 struct ProcessOptions {

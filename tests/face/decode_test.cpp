@@ -244,15 +244,18 @@ TEST(Decode, DecompressionBombsAreRejectedFromTheHeader) {
   std::string png = Encode(".png", Base()).substr(0, 33);
   png[16] = 0, png[17] = 1, png[18] = char(0x86), png[19] = char(0xA0);
   png[20] = 0, png[21] = 1, png[22] = char(0x86), png[23] = char(0xA0);
+  const face::Engine& engine = TheEngine();  // created before timing
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = TheEngine().Decode(jpeg, ImageFormat::Jpeg);
+  auto r = engine.Decode(jpeg, ImageFormat::Jpeg);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::ImageTooLarge);
   EXPECT_EQ(r.error().args, (std::vector<std::string>{"60000", "60000", "4096", "4096"}));
-  auto p = TheEngine().Decode(png, ImageFormat::Png);
+  auto p = engine.Decode(png, ImageFormat::Png);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, Errc::ImageTooLarge);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.05);
+  // Header-only work: well under a quarter second even on a loaded machine (decoding would
+  // need 10 GB of pixels).
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.25);
 }
 
 TEST(Decode, LargeJpegIsDctScaledAndFacesKeepSourceCoordinates) {
