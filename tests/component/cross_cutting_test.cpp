@@ -56,7 +56,7 @@ TEST_F(CrossCutting, CorsOnEveryResponse) {
 }
 
 TEST_F(CrossCutting, UnknownPathAndWrongMethod) {
-  for (const char* p : {"/", "/4", "/4/", "/4/storage/persons", "/version/", "/4/account/tokens/xyz", "/5/account"}) {
+  for (const char* p : {"/", "/4", "/4/", "/4/storage/unknown", "/version/", "/4/account/tokens/xyz", "/5/account"}) {
     auto r = Send("GET", p);
     EXPECT_EQ(r.status, 404u) << p;
     EXPECT_EQ(r.ErrorCode(), 12013) << p;
