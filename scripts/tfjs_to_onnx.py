@@ -19,8 +19,15 @@ import json
 import os
 import sys
 
-import numpy as np
-import onnx
+try:
+    import numpy as np
+    import onnx
+except ImportError:
+    # A python3 earlier on PATH (pyenv, venv) without Debian's python3-onnx/python3-numpy:
+    # rerun with the system interpreter that has them.
+    if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    raise
 from onnx import TensorProto, helper, numpy_helper
 
 NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
