@@ -190,3 +190,24 @@ TEST(Pipeline, ThreadSafe) {
 }
 
 }  // namespace
+
+namespace {
+
+// Extreme shapes at the limits: no crash, no faces, sane timing.
+TEST(Pipeline, ExtremeAspectRatiosAndLimits) {
+  for (auto [w, h] : std::vector<std::pair<int, int>>{{96, 4096}, {4096, 96}, {96, 96}, {4096, 4096}}) {
+    cv::Mat m(h, w, CV_8UC3, cv::Scalar(90, 120, 150));
+    cv::randu(m, cv::Scalar::all(60), cv::Scalar::all(200));
+    std::vector<uchar> buf;
+    cv::imencode(".png", m, buf);
+    auto img = facetest::TheEngine().Decode(std::string(buf.begin(), buf.end()), face::ImageFormat::Png);
+    ASSERT_TRUE(img.ok()) << w << "x" << h;
+    face::ProcessOptions po;
+    po.estimate = {.quality = true};
+    auto faces = facetest::TheEngine().Process(*img, po);
+    ASSERT_TRUE(faces.ok()) << w << "x" << h;
+    EXPECT_TRUE(faces->empty()) << w << "x" << h;
+  }
+}
+
+}  // namespace
