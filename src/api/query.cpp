@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "core/uuid.hpp"
 
@@ -35,6 +36,15 @@ core::Result<Pagination> ParsePagination(const http::Request& req) {
   auto size = IntParam(req, "page_size", 10, 1, 1000);
   if (!size) return std::move(size).error();
   return Pagination{*page, *size};
+}
+
+core::Result<std::optional<double>> NumberParam(const http::Request& req, const std::string& name) {
+  const std::string* v = req.Query(name);
+  if (!v) return std::optional<double>{};
+  double out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (v->empty() || ec != std::errc() || p != v->data() + v->size() || !std::isfinite(out)) return Bad(name);
+  return std::optional<double>{out};
 }
 
 core::Result<bool> FlagParam(const http::Request& req, const std::string& name, bool def) {

@@ -24,6 +24,9 @@ core::Result<int64_t> IntParam(const http::Request& req, const std::string& name
 // Optional integer in [min, max] (nullopt when absent).
 core::Result<std::optional<int64_t>> OptionalIntParam(const http::Request& req, const std::string& name,
                                                       int64_t min, int64_t max);
+// Optional finite number (nullopt when absent); 12012 when not a number. Range checks are the
+// caller's (some ranges are errors, angle thresholds outside 0..180 are ignored).
+core::Result<std::optional<double>> NumberParam(const http::Request& req, const std::string& name);
 // 0/1 flag.
 core::Result<bool> FlagParam(const http::Request& req, const std::string& name, bool def);
 // uuid4 (lowercase). Required ones are 12014 when absent.

@@ -26,6 +26,7 @@ const char* kUsage =
     "  version                    print the version\n"
     "  account suspend EMAIL      refuse every request of that account (403 11004)\n"
     "  account resume EMAIL       lift the suspension\n"
+    "  gc                         delete unlinked descriptors older than descriptor_ttl_s now\n"
     "common flag: --config FILE   read settings from FILE (name = value lines) before the environment and flags\n";
 
 struct Cli {
@@ -130,6 +131,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cli.command == "account") return RunAccount(cli, *settings);
+  if (cli.command == "gc") return app::RunGc(*settings);
   std::fprintf(stderr, "faceport: unknown command '%s'\n%s", cli.command.c_str(), kUsage);
   return 2;
 }

@@ -33,6 +33,12 @@ const std::vector<core::SettingDef>& SettingsTable() {
       {"database_path", SettingType::String, "", "SQLite database file (default: <data_dir>/faceport.db)"},
       {"database_pool_size", SettingType::Int, "4", "SQLite connections kept open (concurrent readers)", false, 1,
        64},
+      {"portraits_dir", SettingType::String, "", "Directory of portrait files (default: <data_dir>/portraits)"},
+      {"descriptor_ttl_s", SettingType::Int, "86400",
+       "Seconds an unlinked descriptor (no person, no list) is kept before the collector deletes it", false, 0,
+       31536000},
+      {"gc_interval_s", SettingType::Int, "60", "Seconds between two runs of the descriptor collector", false, 1,
+       86400},
       // --- authentication
       {"auth_cache_ttl_s", SettingType::Int, "60",
        "Seconds a verified Basic login is remembered (avoids one argon2id per request)", false, 0, 86400},

@@ -1,10 +1,12 @@
 #include "app/wiring.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
 #include "api/api.hpp"
+#include "app/descriptor_gc.hpp"
 #include "core/log.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -66,6 +68,41 @@ core::Result<std::unique_ptr<store::Store>> OpenStore(const core::Settings& s) {
   return store::OpenSqliteStore(so);
 }
 
+std::string PortraitsDir(const core::Settings& s) {
+  const std::string& p = s.String("portraits_dir");
+  return p.empty() ? (fs::path(s.String("data_dir")) / "portraits").string() : p;
+}
+
+core::Result<std::unique_ptr<store::PortraitStore>> OpenPortraits(const core::Settings& s, store::Store& store) {
+  auto portraits = std::make_unique<store::PortraitStore>(PortraitsDir(s));
+  if (auto st = portraits->Open(); !st) return std::move(st).error();
+  auto removed = portraits->RemoveOrphans([&store](std::string_view id) { return store.DescriptorExists(id); });
+  if (!removed) return std::move(removed).error();
+  if (*removed > 0) core::Log(core::LogLevel::Info, "portrait_orphans_removed", {{"count", *removed}});
+  return portraits;
+}
+
+int RunGc(const core::Settings& s) {
+  auto st = OpenStore(s);
+  if (!st) {
+    core::Log(core::LogLevel::Error, "gc_failed", {{"component", "database"}, {"detail", st.error().log_detail}});
+    return 1;
+  }
+  auto portraits = OpenPortraits(s, **st);
+  if (!portraits) {
+    core::Log(core::LogLevel::Error, "gc_failed", {{"component", "portraits"}, {"detail", portraits.error().log_detail}});
+    return 1;
+  }
+  DescriptorCollector gc(**st, **portraits, s.Int("descriptor_ttl_s") * 1000);
+  auto n = gc.RunOnce();
+  if (!n) {
+    core::Log(core::LogLevel::Error, "gc_failed", {{"detail", n.error().log_detail}});
+    return 1;
+  }
+  std::printf("deleted %d unlinked descriptors\n", *n);
+  return 0;
+}
+
 int RunServe(const core::Settings& s) {
   core::SetLogLevel(core::ParseLogLevel(s.String("log_level")));
   // Block the stop signals in every thread; the main thread waits for them below, so the
@@ -83,6 +120,13 @@ int RunServe(const core::Settings& s) {
     return 1;
   }
   std::unique_ptr<store::Store> store = std::move(*st);
+  auto pt = OpenPortraits(s, *store);
+  if (!pt) {
+    core::Log(core::LogLevel::Error, "startup_failed", {{"component", "portraits"}, {"detail", pt.error().log_detail}});
+    return 1;
+  }
+  std::unique_ptr<store::PortraitStore> portraits = std::move(*pt);
+  DescriptorCollector gc(*store, *portraits, s.Int("descriptor_ttl_s") * 1000);
 
   // A broken model does not stop the service: it is named here and by the health check.
   std::unique_ptr<face::Engine> engine;
@@ -117,7 +161,7 @@ int RunServe(const core::Settings& s) {
   };
   api::ApiOptions ao;
   ao.cors_origin = s.String("cors_origin");
-  api::Api api(*store, auth, ao, std::move(info));
+  api::Api api(*store, auth, ao, std::move(info), engine.get(), portraits.get());
 
   auto so = ServerOptionsFrom(s);
   http::Server server(so, [&api](http::Request& r) { return api.Dispatch(r); });
@@ -126,6 +170,7 @@ int RunServe(const core::Settings& s) {
     core::Log(core::LogLevel::Error, "startup_failed", {{"component", "http"}, {"detail", err}});
     return 1;
   }
+  gc.Start(s.Int("gc_interval_s") * 1000);
   core::Log(core::LogLevel::Info, "started",
             {{"version", FACEPORT_VERSION},
              {"address", so.address},
@@ -137,6 +182,7 @@ int RunServe(const core::Settings& s) {
   core::Log(core::LogLevel::Info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                                {"open_connections", server.open_connections()}});
   server.Stop();
+  gc.Stop();
   core::Log(core::LogLevel::Info, "stopped", {});
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "core/settings.hpp"
 #include "face/engine.hpp"
 #include "http/server.hpp"
+#include "store/portraits.hpp"
 #include "store/store.hpp"
 
 namespace app {
@@ -20,7 +21,14 @@ std::string DatabasePath(const core::Settings& s);
 // Creates the data directory if needed and opens the SQLite store.
 core::Result<std::unique_ptr<store::Store>> OpenStore(const core::Settings& s);
 
+std::string PortraitsDir(const core::Settings& s);
+// Opens the portrait directory and removes orphan files (files whose descriptor row is absent:
+// left by a crash between writing files and committing the row).
+core::Result<std::unique_ptr<store::PortraitStore>> OpenPortraits(const core::Settings& s, store::Store& store);
+
 // `faceport serve`: runs until SIGTERM/SIGINT; returns the process exit code.
 int RunServe(const core::Settings& s);
+// `faceport gc`: one pass of the descriptor collector; returns the process exit code.
+int RunGc(const core::Settings& s);
 
 }  // namespace app

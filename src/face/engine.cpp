@@ -420,7 +420,10 @@ std::optional<ImageContentType> ParseImageContentType(std::string_view ct) {
       {"image/jpeg", ImageFormat::Jpeg}, {"image/jpg", ImageFormat::Jpeg},
       {"image/png", ImageFormat::Png},   {"image/bmp", ImageFormat::Bmp},
       {"image/x-windows-bmp", ImageFormat::Bmp}, {"image/tiff", ImageFormat::Tiff},
-      {"image/gif", ImageFormat::Gif},   {"image/x-portable-pixmap", ImageFormat::Ppm}};
+      {"image/gif", ImageFormat::Gif},   {"image/x-portable-pixmap", ImageFormat::Ppm},
+      // The reference spells the base64 variants "image/x-jpeg-base64", "image/x-png-base64", …
+      {"image/x-jpeg", ImageFormat::Jpeg}, {"image/x-png", ImageFormat::Png}, {"image/x-bmp", ImageFormat::Bmp},
+      {"image/x-tiff", ImageFormat::Tiff}, {"image/x-gif", ImageFormat::Gif}};
   for (const auto& [name, fmt] : kTypes)
     if (s == name) return ImageContentType{fmt, base64};
   return std::nullopt;

@@ -26,6 +26,13 @@ bool Router::MatchPattern(std::string_view pattern, std::string_view path, std::
     if (pseg == "{id}") {
       if (!core::IsUuid4(seg)) return false;
       found.emplace_back(seg);
+    } else if (pseg == "{id}_{thumb}") {
+      // Portrait thumbnails: <uuid4>_<32|64|96|160>.
+      if (seg.size() < 38 || !core::IsUuid4(seg.substr(0, 36)) || seg[36] != '_') return false;
+      std::string_view t = seg.substr(37);
+      if (t != "32" && t != "64" && t != "96" && t != "160") return false;
+      found.emplace_back(seg.substr(0, 36));
+      found.emplace_back(t);
     } else if (pseg == "{any}") {
       if (seg.empty()) return false;
       found.emplace_back(seg);

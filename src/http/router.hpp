@@ -1,7 +1,8 @@
 #pragma once
 // Routing table: method + path pattern -> handler. Patterns are '/'-separated segments;
-// "{id}" matches a lowercase uuid4 only (so a malformed id is an unknown path), "{any}"
-// matches any non-empty segment. Matching is exact (no prefixes, no trailing slash).
+// "{id}" matches a lowercase uuid4 only (so a malformed id is an unknown path),
+// "{id}_{thumb}" a uuid4 followed by _32, _64, _96 or _160 (two params), "{any}" any
+// non-empty segment. Matching is exact (no prefixes, no trailing slash).
 #include <functional>
 #include <string>
 #include <string_view>

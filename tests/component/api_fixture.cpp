@@ -53,12 +53,13 @@ void ApiTest::SetUp() {
 void ApiTest::MakeApi(api::ServiceInfo info, api::AuthOptions auth) {
   api_.reset();
   auth_ = std::make_unique<api::Authenticator>(*store_, auth);
-  api_ = std::make_unique<api::Api>(*store_, *auth_, api::ApiOptions{}, std::move(info));
+  api_ = std::make_unique<api::Api>(*store_, *auth_, api::ApiOptions{}, std::move(info), engine_, portraits_.get());
 }
 
 void ApiTest::TearDown() {
   api_.reset();
   auth_.reset();
+  portraits_.reset();
   store_.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);

@@ -42,6 +42,8 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<api::Authenticator> auth_;
   std::unique_ptr<api::Api> api_;
+  face::Engine* engine_ = nullptr;                      // set by fixtures that need faces
+  std::unique_ptr<store::PortraitStore> portraits_;
 };
 
 }  // namespace fptest

@@ -12,6 +12,7 @@ class CrossCutting : public ApiTest {};
 namespace {
 std::string Concrete(const std::string& pattern) {
   std::string out = pattern;
+  for (auto p = out.find("{thumb}"); p != std::string::npos; p = out.find("{thumb}")) out.replace(p, 7, "64");
   for (auto p = out.find("{id}"); p != std::string::npos; p = out.find("{id}"))
     out.replace(p, 4, core::NewUuid4());
   return out;

@@ -53,6 +53,19 @@ TEST(Router, NonUuidSegmentIsUnknownPath) {
   }
 }
 
+TEST(Router, ThumbnailSegments) {
+  http::Router r;
+  r.Add("GET", "/p/{id}_{thumb}", [](http::Request&) { return Tag("thumb"); });
+  auto ok = Req("GET", "/p/b668c4a5-2191-476e-a261-3b4f9ce2e25e_96");
+  ASSERT_NE(r.Find(ok).route, nullptr);
+  EXPECT_EQ(ok.path_params, (std::vector<std::string>{"b668c4a5-2191-476e-a261-3b4f9ce2e25e", "96"}));
+  for (const char* p : {"/p/b668c4a5-2191-476e-a261-3b4f9ce2e25e_33", "/p/b668c4a5-2191-476e-a261-3b4f9ce2e25e_",
+                        "/p/b668c4a5-2191-476e-a261-3b4f9ce2e25e", "/p/x_32"}) {
+    auto q = Req("GET", p);
+    EXPECT_FALSE(r.Find(q).path_known) << p;
+  }
+}
+
 TEST(Router, WrongMethodGivesAllow) {
   auto r = MakeRouter();
   auto q = Req("PATCH", "/4/account/tokens");
