@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/face_cli.hpp"
 #include "app/settings_table.hpp"
 #include "app/wiring.hpp"
 #include "core/log.hpp"
@@ -27,6 +28,9 @@ const char* kUsage =
     "  account suspend EMAIL      refuse every request of that account (403 11004)\n"
     "  account resume EMAIL       lift the suspension\n"
     "  gc                         delete unlinked descriptors older than descriptor_ttl_s now\n"
+    "  detect IMAGE [--attributes] [--quality] [--pose] [--emotions]\n"
+    "                             print the faces of an image as the API's face objects\n"
+    "  compare IMAGE_A IMAGE_B    print the similarity of the best faces of two images\n"
     "common flag: --config FILE   read settings from FILE (name = value lines) before the environment and flags\n";
 
 struct Cli {
@@ -116,6 +120,17 @@ int main(int argc, char** argv) {
                 core::Settings::HelpText(app::SettingsTable()).c_str());
     return 0;
   }
+  // detect's own switches are not settings.
+  std::vector<std::string> face_flags;
+  if (cli.command == "detect") {
+    for (const char* f : {"--attributes", "--quality", "--pose", "--emotions"}) {
+      auto it = std::find(cli.flags.begin(), cli.flags.end(), f);
+      if (it != cli.flags.end()) {
+        face_flags.push_back(f);
+        cli.flags.erase(it);
+      }
+    }
+  }
   auto settings = LoadSettings(cli);
   if (!settings) return ConfigError(settings.error());
   if (cli.command == "serve") {
@@ -132,6 +147,12 @@ int main(int argc, char** argv) {
   }
   if (cli.command == "account") return RunAccount(cli, *settings);
   if (cli.command == "gc") return app::RunGc(*settings);
+  if (cli.command == "detect") {
+    auto args = cli.positional;
+    args.insert(args.end(), face_flags.begin(), face_flags.end());
+    return app::RunDetect(args, *settings);
+  }
+  if (cli.command == "compare") return app::RunCompare(cli.positional, *settings);
   std::fprintf(stderr, "faceport: unknown command '%s'\n%s", cli.command.c_str(), kUsage);
   return 2;
 }
