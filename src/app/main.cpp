@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
   }
   auto settings = LoadSettings(cli);
   if (!settings) return ConfigError(settings.error());
+  core::SetLogLevel(core::ParseLogLevel(settings->String("log_level")));
   if (cli.command == "serve") {
     if (!cli.positional.empty()) {
       std::fprintf(stderr, "faceport: unexpected argument '%s'\n", cli.positional[0].c_str());
