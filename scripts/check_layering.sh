@@ -18,5 +18,6 @@ check core http api face store match app
 check http api face store match app
 check store http api face match app
 check face http api store match app
+check match http api face store app
 check api app
 exit $status

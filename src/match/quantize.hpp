@@ -1,0 +1,38 @@
+#pragma once
+// Storage format of the index (chosen by measurement, docs/BENCHMARKS.md "Matching"):
+// symmetric int8 with one float scale per vector, x ~= scale * code, code in [-127, 127],
+// scale = max|x| / 127. 512-d descriptors take 512 + 4 bytes; the cosine of two L2-normalised
+// vectors is scale_a * scale_b * dot_int(code_a, code_b).
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+namespace match {
+
+// Writes dim codes; returns the scale (0 for an all-zero vector).
+inline float QuantizeI8(const float* x, size_t dim, int8_t* out) {
+  float m = 0;
+  for (size_t j = 0; j < dim; ++j) m = std::fmax(m, std::fabs(x[j]));
+  if (!(m > 0)) {
+    for (size_t j = 0; j < dim; ++j) out[j] = 0;
+    return 0.f;
+  }
+  const float inv = 127.f / m;
+  for (size_t j = 0; j < dim; ++j) {
+    const long v = std::lround(x[j] * inv);
+    out[j] = int8_t(v > 127 ? 127 : v < -127 ? -127 : v);
+  }
+  return m / 127.f;
+}
+
+// Writes x / |x|; returns false when |x| is 0 or not finite.
+inline bool Normalize(const float* x, size_t dim, float* out) {
+  double s = 0;
+  for (size_t j = 0; j < dim; ++j) s += double(x[j]) * x[j];
+  if (!(s > 0) || !std::isfinite(s)) return false;
+  const float inv = float(1.0 / std::sqrt(s));
+  for (size_t j = 0; j < dim; ++j) out[j] = x[j] * inv;
+  return true;
+}
+
+}  // namespace match
