@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libjpeg62-turbo-dev libpng-dev libtiff-dev libgif-dev libexif-dev
   libopencv-imgproc-dev libopencv-imgcodecs-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libfaiss-dev  # optional: only bench/match compares against it (skipped when absent)
   python3 python3-onnx python3-numpy python3-yaml
   nodejs npm curl wrk nginx-light
 )

@@ -21,6 +21,18 @@ namespace {
 
 constexpr uint32_t kNoRow = std::numeric_limits<uint32_t>::max();
 constexpr size_t kChunkRows = 1024;  // rows scored per kernel call (scores stay in L1)
+constexpr size_t kRerankMargin = 16;  // extra stage-1 candidates re-scored exactly
+
+}  // namespace
+
+// Float query . int8 code, in this fixed order (tests reproduce it bit for bit).
+float DotFloatInt8(const float* q, const int8_t* code, size_t dim) {
+  float s = 0;
+  for (size_t j = 0; j < dim; ++j) s += q[j] * float(code[j]);
+  return s;
+}
+
+namespace {
 
 // Growable array of trivially copyable T in anonymous memory. Growth doubles the mapping with
 // mremap(MREMAP_MAYMOVE): the kernel moves page-table entries, no bytes are copied, and
@@ -345,7 +357,9 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
   const Account& a = *acc;
   const int8_t* codes = a.codes.data();
   const size_t stride = stride_;
-  TopK<uint32_t> top(k);
+  // Stage 1 keeps k + kRerankMargin by the int8 x int8 score; stage 2 re-scores those with the
+  // float query against the stored codes, which removes the query's quantisation error.
+  TopK<uint32_t> top(k == 0 ? 0 : k + kRerankMargin);
   int32_t dots[kChunkRows];
   const int8_t* ptrs[kChunkRows];
 
@@ -436,8 +450,22 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
     }
   }
 
-  std::vector<Candidate> out;
+  const bool per_person = target.kind == Target::Kind::kPersonsList || target.kind == Target::Kind::kPersonIds;
+  auto exact = [&](uint32_t row) { return a.scale[row] * DotFloatInt8(unit.data(), codes + size_t(row) * stride, dim_); };
+  TopK<uint32_t> final_top(k);
   for (const auto& e : top.Take()) {
+    uint32_t best = e.payload;
+    float best_s = exact(best);
+    if (per_person) {  // the person's best descriptor by the exact score
+      for (uint32_t r = a.chains.find(a.persons[e.payload])->second.head; r != kNoRow; r = a.next[r]) {
+        const float s = exact(r);
+        if (s > best_s || (s == best_s && r < best)) best = r, best_s = s;
+      }
+    }
+    final_top.Push(best_s, best);
+  }
+  std::vector<Candidate> out;
+  for (const auto& e : final_top.Take()) {
     Candidate c;
     c.descriptor_id = a.ids[e.payload];
     if (!a.persons[e.payload].IsNil()) c.person_id = a.persons[e.payload];

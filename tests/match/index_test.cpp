@@ -291,10 +291,9 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
     d.scale = QuantizeI8(u.data(), dim, d.code.data());
     return d;
   };
-  auto cosine = [&](const Desc& q, const Desc& d) {
-    int32_t dot = 0;
-    for (size_t j = 0; j < dim; ++j) dot += q.code[j] * d.code[j];
-    return float(dot) * (q.scale * d.scale);
+  // What the index returns: the float query against the stored int8 code (its re-scoring).
+  auto cosine = [&](const std::vector<float>& qunit, const Desc& d) {
+    return d.scale * DotFloatInt8(qunit.data(), d.code.data(), dim);
   };
   std::uniform_int_distribution<int> op(0, 9), pick(0, 299), pers(0, 40);
   for (int step = 0; step < 3000; ++step) {
@@ -342,7 +341,8 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
         break;
       default: {
         const auto qv = RandomVector(rng, dim);
-        const Desc q = quant(qv);
+        std::vector<float> q(dim);
+        Normalize(qv.data(), dim, q.data());
         const size_t k = size_t(1 + pers(rng) % 7);
         std::vector<Id> idset, pset;
         for (int i = 0; i < 30; ++i) idset.push_back(MakeId(pick(rng))), pset.push_back(MakeId(100000 + pers(rng)));

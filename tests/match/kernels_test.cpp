@@ -105,7 +105,9 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, KernelTest, ::testing::ValuesIn(kAllIsas),
 TEST(Dispatch, ActiveIsaIsTheBestSupported) {
   EXPECT_TRUE(IsaSupported(ActiveIsa()));
   EXPECT_EQ(&ActiveKernels(), &KernelsFor(ActiveIsa()));
-  if (IsaSupported(Isa::kAvx512Vnni)) EXPECT_EQ(ActiveIsa(), Isa::kAvx512Vnni);
+  if (IsaSupported(Isa::kAvx512Vnni)) {
+    EXPECT_EQ(ActiveIsa(), Isa::kAvx512Vnni);
+  }
 }
 
 TEST(Quantize, CosineErrorIsSmallForUnitVectors) {
