@@ -88,17 +88,18 @@ class Session : public std::enable_shared_from_this<Session> {
                              [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
+  // A failed header or body read: over the body limit → 413; a malformed message → 400;
+  // end of stream, timeout or reset → nothing to answer. The connection closes either way.
+  void ReadFailed(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) return Fail(TransportError::BodyTooLarge);
+    if (IsHttpError(ec) && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
+      return Fail(TransportError::BadRequest);
+    Close();
+  }
+
   void OnHeader(beast::error_code ec) {
     idle_ = false;
-    if (ec == bhttp::error::body_limit) return Fail(TransportError::BodyTooLarge);
-    if (ec) {
-      // end_of_stream / timeout / reset: nothing to answer. A malformed request line or
-      // headers gets a 400 before closing.
-      if (IsHttpError(ec) && ec != bhttp::error::end_of_stream &&
-          ec != bhttp::error::partial_message)
-        return Fail(TransportError::BadRequest);
-      return Close();
-    }
+    if (ec) return ReadFailed(ec);
     auto& h = parser_->get();
     if (auto it = h.find(bhttp::field::expect); it != h.end() && beast::iequals(it->value(), "100-continue")) {
       // Tell curl-like clients to send the body now instead of waiting a second.
@@ -119,13 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBody(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) return Fail(TransportError::BodyTooLarge);
-    if (ec) {
-      if (IsHttpError(ec) && ec != bhttp::error::end_of_stream &&
-          ec != bhttp::error::partial_message)
-        return Fail(TransportError::BadRequest);
-      return Close();
-    }
+    if (ec) return ReadFailed(ec);
     stream_.expires_never();
     auto msg = parser_->release();
     auto req = std::make_shared<Request>();
