@@ -20,7 +20,7 @@ namespace {
 //    which serves both "WHERE account_id = ?" and the paging order "ORDER BY create_time_ms,
 //    rowid" without a sort;
 //  - booleans are INTEGER 0/1 with a CHECK, texts are NOT NULL (absent means "").
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: accounts and their tokens.
     R"sql(
 CREATE TABLE accounts (
@@ -121,6 +121,39 @@ CREATE TABLE list_descriptors (
   UNIQUE (list_id, descriptor_id)
 );
 CREATE INDEX list_descriptors_descriptor ON list_descriptors(descriptor_id, seq);
+)sql",
+
+    // 3: the change feed (store.hpp, ChangeKind), which the in-memory matching index follows.
+    //
+    //  - one row per change that matching sees, appended by the write method in its own
+    //    transaction; seq is AUTOINCREMENT (not a plain rowid) so that it is never reused,
+    //    even after PruneChanges empties the table: sqlite_sequence keeps the last value, and
+    //    LastChangeSeq reads it there. Writers are serialised (BEGIN IMMEDIATE), so seq order
+    //    is commit order, and a rollback rolls sqlite_sequence back too, so seq has no gaps.
+    //    (PostgreSQL: a sequence is neither commit-ordered nor gap-free; assign seq from a
+    //    one-row counter updated in the transaction, whose row lock orders the writers.)
+    //  - kind is the stable name of store::ChangeKind; absent ids are '' (store::Change's
+    //    convention), not NULL. No foreign keys: a row must outlive the objects it names.
+    //  - the primary key is the only index needed: ChangesSince and PruneChanges are range
+    //    scans on seq.
+    //  - change_feed holds, in its single row, the highest seq pruned so far, so that
+    //    ChangesSince can refuse a position whose rows are gone instead of skipping them.
+    R"sql(
+CREATE TABLE changes (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id    TEXT    NOT NULL,
+  kind          TEXT    NOT NULL CHECK (kind IN ('descriptor_added', 'descriptor_removed',
+                  'descriptor_person_set', 'list_member_added', 'list_member_removed',
+                  'person_removed', 'list_removed')),
+  descriptor_id TEXT    NOT NULL DEFAULT '',
+  person_id     TEXT    NOT NULL DEFAULT '',
+  list_id       TEXT    NOT NULL DEFAULT ''
+);
+CREATE TABLE change_feed (
+  id        INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  pruned_up_to INTEGER NOT NULL
+);
+INSERT INTO change_feed(id, pruned_up_to) VALUES (1, 0);
 )sql",
 };
 

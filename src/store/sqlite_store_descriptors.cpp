@@ -24,6 +24,11 @@ std::string EncodeValues(const std::vector<float>& values) {
   return out;
 }
 
+constexpr std::string_view kGetDescriptor =
+    "SELECT " FP_DESCRIPTOR_COLUMNS ", d.values_f32le FROM descriptors d WHERE d.account_id = ?1 AND d.id = ?2";
+
+}  // namespace
+
 std::vector<float> DecodeValues(std::string_view bytes) {
   std::vector<float> out(bytes.size() / 4);
   for (size_t i = 0; i < out.size(); ++i) {
@@ -33,11 +38,6 @@ std::vector<float> DecodeValues(std::string_view bytes) {
   }
   return out;
 }
-
-constexpr std::string_view kGetDescriptor =
-    "SELECT " FP_DESCRIPTOR_COLUMNS ", d.values_f32le FROM descriptors d WHERE d.account_id = ?1 AND d.id = ?2";
-
-}  // namespace
 
 Descriptor ReadDescriptor(const Stmt& st, bool with_values) {
   Descriptor d;
@@ -80,6 +80,7 @@ core::Status SqliteStore::CreateDescriptors(const std::vector<Descriptor>& descr
                              "insert descriptor", d.id, d.account_id, int64_t{d.version}, Blob{values},
                              int64_t{d.has_portrait ? 1 : 0}, d.create_time_ms, last_update);
         if (!inserted) return std::move(inserted).error();
+        if (auto c = AppendChange(conn, d.account_id, ChangeKind::DescriptorAdded, d.id, "", ""); !c) return c;
       }
       return {};
     });
@@ -123,24 +124,34 @@ core::Result<PageOf<Descriptor>> SqliteStore::ListDescriptors(std::string_view a
   });
 }
 
+core::Status StreamDescriptors(Connection& conn, const std::function<bool(const Descriptor&)>& fn, bool* stopped) {
+  // The descriptors_time index gives creation order, ties in rowid (insertion) order,
+  // without sorting the BLOBs.
+  *stopped = false;
+  auto st = conn.Prepare("SELECT " FP_DESCRIPTOR_COLUMNS
+                         ", d.values_f32le FROM descriptors d ORDER BY d.create_time_ms, d.rowid",
+                         "for each descriptor");
+  if (!st) return std::move(st).error();
+  for (;;) {
+    auto row = st->Step();
+    if (!row) return std::move(row).error();
+    if (!*row) return {};
+    Descriptor d = ReadDescriptor(*st, true);
+    if (auto f = FillDescriptorLists(conn, d); !f) return f;
+    if (!fn(d)) {
+      *stopped = true;
+      return {};
+    }
+  }
+}
+
 core::Status SqliteStore::ForEachDescriptor(const std::function<bool(const Descriptor&)>& fn) {
   return NoThrow("for each descriptor", [&]() -> core::Status {
     // One read transaction: a consistent snapshot however long fn takes (writers are not
-    // blocked in WAL mode). The descriptors_time index gives creation order, ties in rowid
-    // (insertion) order, without sorting the BLOBs.
+    // blocked in WAL mode).
     return Read([&](Connection& conn) -> core::Status {
-      auto st = conn.Prepare("SELECT " FP_DESCRIPTOR_COLUMNS
-                             ", d.values_f32le FROM descriptors d ORDER BY d.create_time_ms, d.rowid",
-                             "for each descriptor");
-      if (!st) return std::move(st).error();
-      for (;;) {
-        auto row = st->Step();
-        if (!row) return std::move(row).error();
-        if (!*row) return {};
-        Descriptor d = ReadDescriptor(*st, true);
-        if (auto f = FillDescriptorLists(conn, d); !f) return f;
-        if (!fn(d)) return {};
-      }
+      bool stopped = false;
+      return StreamDescriptors(conn, fn, &stopped);
     });
   });
 }
@@ -171,6 +182,9 @@ core::Result<std::vector<CollectedDescriptor>> SqliteStore::CollectUnlinkedDescr
           },
           cutoff);
       if (!st) return std::move(st).error();
+      for (const auto& c : out)
+        if (auto a = AppendChange(conn, c.account_id, ChangeKind::DescriptorRemoved, c.id, "", ""); !a)
+          return std::move(a).error();
       return out;
     });
   });

@@ -5,6 +5,7 @@
 //   sqlite_store_descriptors.cpp descriptors, the lifetime collector
 //   sqlite_store_persons.cpp     persons, person <-> descriptor links
 //   sqlite_store_lists.cpp       lists, the linker
+//   sqlite_store_changes.cpp     the change feed and the follower's snapshot
 // Nothing outside src/store and tests/store may include this header.
 //
 // Concurrency design:
@@ -25,6 +26,7 @@
 //    busy_timeout does not retry; and WAL does not apply to memory databases anyway.
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -232,6 +234,14 @@ class SqliteStore final : public Store {
   core::Status LinkList(std::string_view account_id, std::string_view list_id, ListType member_type,
                         LinkAction action, const std::vector<std::string>& ids, int64_t now_ms) override;
 
+  // change feed, snapshot (sqlite_store_changes.cpp)
+  core::Result<std::vector<Change>> ChangesSince(int64_t after_seq, int limit) override;
+  core::Result<int64_t> LastChangeSeq() override;
+  core::Status PruneChanges(int64_t up_to_seq) override;
+  core::Result<int64_t> PrunedChangeSeq() override;
+  core::Result<int64_t> Snapshot(const std::function<bool(const Descriptor&)>& on_descriptor,
+                                 const PersonListMemberFn& on_person_list_member) override;
+
   // --- shared by the source files (connection-level steps inside a transaction) ---------
 
   // Runs fn(conn) in a BEGIN IMMEDIATE transaction and commits if fn succeeded; on any
@@ -282,6 +292,17 @@ core::Status FillPersonLinks(Connection& conn, Person& person);
 Descriptor ReadDescriptor(const Stmt& st, bool with_values);
 // Fills descriptor.lists (oldest link first).
 core::Status FillDescriptorLists(Connection& conn, Descriptor& descriptor);
+
+// Decodes the stored little-endian float32 BLOB.
+std::vector<float> DecodeValues(std::string_view bytes);
+// Streams every descriptor (values, person_id and lists filled) in creation order to fn,
+// inside the caller's read transaction. *stopped is set when fn returned false.
+core::Status StreamDescriptors(Connection& conn, const std::function<bool(const Descriptor&)>& fn, bool* stopped);
+
+// Appends one change-feed row inside the caller's write transaction (store.hpp, ChangeKind;
+// seq is assigned by the table). Absent ids are "".
+core::Status AppendChange(Connection& conn, std::string_view account_id, ChangeKind kind,
+                          std::string_view descriptor_id, std::string_view person_id, std::string_view list_id);
 
 // The account's list with its type (nullopt when the account has no such list).
 core::Result<std::optional<ListType>> FindListType(Connection& conn, std::string_view account_id,

@@ -54,6 +54,22 @@ core::Result<bool> DeleteListIn(Connection& conn, std::string_view account_id, s
                  " WHERE id IN (SELECT descriptor_id FROM list_descriptors WHERE list_id = ?1)",
                  "unlink list descriptors", list_id, now_ms);
   if (!touched) return std::move(touched).error();
+  // The change feed while the memberships still exist: each member leaves (link order), then
+  // the list goes (store.hpp, DeleteList).
+  auto fed = **type == ListType::Persons
+                 ? Exec(conn,
+                        "INSERT INTO changes(account_id, kind, descriptor_id, person_id, list_id)"
+                        " SELECT account_id, 'list_member_removed', '', person_id, list_id FROM list_persons"
+                        " WHERE list_id = ?1 ORDER BY seq",
+                        "feed list persons", list_id)
+                 : Exec(conn,
+                        "INSERT INTO changes(account_id, kind, descriptor_id, person_id, list_id)"
+                        " SELECT account_id, 'list_member_removed', descriptor_id, '', list_id FROM list_descriptors"
+                        " WHERE list_id = ?1 ORDER BY seq",
+                        "feed list descriptors", list_id);
+  if (!fed) return std::move(fed).error();
+  if (auto c = AppendChange(conn, account_id, ChangeKind::ListRemoved, "", "", list_id); !c)
+    return std::move(c).error();
   // Memberships go with the list (ON DELETE CASCADE).
   return Modify(conn, "DELETE FROM lists WHERE account_id = ?1 AND id = ?2", "delete list", account_id, list_id);
 }
@@ -102,7 +118,9 @@ core::Status LinkOne(Connection& conn, std::string_view account_id, std::string_
     touched = Exec(conn, "UPDATE descriptors SET last_update_ms = ?2, last_unlink_ms = ?2 WHERE id = ?1",
                    "unlink descriptor", id, now_ms);
   if (!touched) return std::move(touched).error();
-  return {};
+  const ChangeKind kind = action == LinkAction::Attach ? ChangeKind::ListMemberAdded : ChangeKind::ListMemberRemoved;
+  return AppendChange(conn, account_id, kind, persons ? std::string_view() : id, persons ? id : std::string_view(),
+                      list_id);
 }
 
 }  // namespace

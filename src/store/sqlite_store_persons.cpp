@@ -135,6 +135,22 @@ core::Result<bool> SqliteStore::DeletePerson(std::string_view account_id, std::s
     return Write([&](Connection& conn) -> core::Result<bool> {
       auto exists = PersonExists(conn, account_id, person_id);
       if (!exists || !*exists) return exists;
+      // The change feed first, while the links still exist (store.hpp, DeletePerson): its
+      // descriptors lose their person (link order), it leaves its lists (link order), it goes.
+      auto fed = Exec(conn,
+                      "INSERT INTO changes(account_id, kind, descriptor_id, person_id, list_id)"
+                      " SELECT account_id, 'descriptor_person_set', id, '', '' FROM descriptors"
+                      " WHERE person_id = ?1 ORDER BY person_link_seq",
+                      "feed person descriptors", person_id);
+      if (!fed) return std::move(fed).error();
+      fed = Exec(conn,
+                 "INSERT INTO changes(account_id, kind, descriptor_id, person_id, list_id)"
+                 " SELECT account_id, 'list_member_removed', '', person_id, list_id FROM list_persons"
+                 " WHERE person_id = ?1 ORDER BY seq",
+                 "feed person lists", person_id);
+      if (!fed) return std::move(fed).error();
+      if (auto c = AppendChange(conn, account_id, ChangeKind::PersonRemoved, "", person_id, ""); !c)
+        return std::move(c).error();
       // Unlink its descriptors first, restarting their lifetime clocks (the schema's ON
       // DELETE SET NULL would unlink them too, but without touching the clock).
       auto unlinked = Exec(conn,
@@ -190,7 +206,9 @@ core::Status SqliteStore::LinkPersonDescriptor(std::string_view account_id, std:
       auto touched = Exec(conn, "UPDATE persons SET last_update_ms = ?2 WHERE id = ?1", "touch person", person_id,
                           now_ms);
       if (!touched) return std::move(touched).error();
-      return {};
+      // Only real changes reach this point (no-ops returned above).
+      return AppendChange(conn, account_id, ChangeKind::DescriptorPersonSet, descriptor_id,
+                          action == LinkAction::Attach ? person_id : std::string_view(), "");
     });
   });
 }

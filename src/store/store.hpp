@@ -100,6 +100,103 @@ struct CollectedDescriptor {
   bool has_portrait = false;
 };
 
+// --- the change feed ----------------------------------------------------------------------
+//
+// Every write transaction that changes what matching sees appends rows to the change feed in
+// the SAME transaction, so a row exists exactly when its change is committed. Each row gets
+// a sequence number (seq) assigned in commit order:
+//  - seq values are consecutive integers starting at 1: no gaps, never reused (not even after
+//    PruneChanges, nor across restarts);
+//  - a reader that sees seq N sees every row < N (rows become visible in seq order), so
+//    "apply everything after the last seq applied" never skips a row;
+//  - within one transaction rows are in the order listed below for each method.
+// (SQLite: AUTOINCREMENT inside the serialised BEGIN IMMEDIATE write transaction is commit
+// ordered and gap-free since a rollback also rolls back sqlite_sequence. PostgreSQL: a
+// SEQUENCE is neither (nextval is not transactional, and transactions commit in another order
+// than they drew numbers), so that backend must assign seq under a lock held until commit,
+// e.g. `UPDATE change_counter SET seq = seq + n RETURNING seq` on a single row, or
+// pg_advisory_xact_lock before reading max(seq).)
+//
+// What each write appends (every id is of the calling account; "" = none):
+//  - CreateDescriptors: DescriptorAdded {descriptor_id} for each descriptor, in the given order.
+//  - LinkPersonDescriptor: a real attach appends DescriptorPersonSet {descriptor_id,
+//    person_id = the person}; a real detach DescriptorPersonSet {descriptor_id, person_id = ""}.
+//    No-ops and failures append nothing.
+//  - LinkList: for each id in the given order whose membership really changed,
+//    ListMemberAdded / ListMemberRemoved {list_id, descriptor_id (descriptors list) or
+//    person_id (persons list)}. Already-members on attach, non-members on detach, duplicates
+//    and failed calls append nothing.
+//  - DeletePerson: DescriptorPersonSet {descriptor_id, person_id = ""} for each of its
+//    descriptors (in its descriptors' link order), then ListMemberRemoved {list_id, person_id}
+//    for each list it was in (oldest link first), then PersonRemoved {person_id}. Nothing when
+//    not found.
+//  - DeleteList, and DeleteLists for each list it really deletes (in the given order):
+//    ListMemberRemoved {list_id, descriptor_id or person_id} for each member (link order), then
+//    ListRemoved {list_id}. Unknown/foreign ids append nothing.
+//  - CollectUnlinkedDescriptors: DescriptorRemoved {descriptor_id} for each descriptor it
+//    deletes (such a descriptor has no person and no list, so nothing else is needed).
+//  - Everything else appends nothing: accounts, tokens, CreatePerson, UpdatePerson,
+//    CreateList, UpdateListData (a person or list without links gives matching no candidate;
+//    whether a list exists, and its type, is read from the store, not from the feed).
+//    Deleting an account (outside this interface) is not in the feed.
+//
+// The follower contract: let a follower's state be, per account, the set of descriptors
+// (id, values) with each one's person and descriptors-list memberships, and the persons-list
+// memberships. A follower that loads Snapshot() (which returns seq S) and then applies
+// ChangesSince(S), ChangesSince(last applied), ... in seq order, as follows, is in exactly
+// the store's state as of the last seq it applied:
+//    DescriptorAdded      add the descriptor (unlinked) with its values;
+//    DescriptorRemoved    remove the descriptor;
+//    DescriptorPersonSet  set the descriptor's person ("" = none);
+//    ListMemberAdded      add descriptor_id or person_id (whichever is set) to list_id;
+//    ListMemberRemoved    remove it from list_id;
+//    PersonRemoved        forget the person (its links were removed by the rows before);
+//    ListRemoved          forget the list (its members were removed by the rows before).
+// The feed is transactional: a follower that stops between two rows of one transaction
+// (e.g. a `limit` cut) is in a state the store never had, which is harmless for an index
+// that keeps polling (and the rows of one transaction are contiguous in seq).
+enum class ChangeKind {
+  DescriptorAdded,      // descriptor_id (+ version and values, see Change)
+  DescriptorRemoved,    // descriptor_id
+  DescriptorPersonSet,  // descriptor_id, person_id = the new person or "" when detached
+  ListMemberAdded,      // list_id + (descriptor_id or person_id)
+  ListMemberRemoved,    // list_id + (descriptor_id or person_id)
+  PersonRemoved,        // person_id
+  ListRemoved,          // list_id
+};
+
+// Stable lower-case name of a kind, as the backends store it.
+inline std::string_view ChangeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::DescriptorAdded: return "descriptor_added";
+    case ChangeKind::DescriptorRemoved: return "descriptor_removed";
+    case ChangeKind::DescriptorPersonSet: return "descriptor_person_set";
+    case ChangeKind::ListMemberAdded: return "list_member_added";
+    case ChangeKind::ListMemberRemoved: return "list_member_removed";
+    case ChangeKind::PersonRemoved: return "person_removed";
+    case ChangeKind::ListRemoved: return "list_removed";
+  }
+  return "unknown";
+}
+
+struct Change {
+  int64_t seq = 0;
+  std::string account_id;
+  ChangeKind kind = ChangeKind::DescriptorAdded;
+  std::string descriptor_id;  // "" when not part of this kind
+  std::string person_id;      // "" when not part of this kind (or DescriptorPersonSet: detached)
+  std::string list_id;        // "" when not part of this kind
+  // DescriptorAdded only: the descriptor's model version and values (they never change), so
+  // the follower need not read them back. nullopt when the descriptor no longer exists at
+  // the time ChangesSince runs: a DescriptorRemoved for it comes later in the feed.
+  uint32_t version = 0;
+  std::optional<std::vector<float>> values;
+};
+
+// Called for each persons-list membership by Snapshot (list_id holds person_id).
+using PersonListMemberFn =
+    std::function<bool(const std::string& account_id, const std::string& list_id, const std::string& person_id)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -214,6 +311,34 @@ class Store {
   virtual core::Result<std::vector<CollectedDescriptor>> CollectUnlinkedDescriptors(int64_t now_ms, int64_t ttl_ms) = 0;
   // Whether a descriptor row exists (any account): start-up orphan removal of portrait files.
   virtual core::Result<bool> DescriptorExists(std::string_view descriptor_id) = 0;
+
+  // --- change feed (see ChangeKind above) ------------------------------------------------
+  // The rows with seq > after_seq, ascending, at most `limit` (>= 1; otherwise
+  // Errc::Internal) of them, across all accounts; empty when there are none yet (a negative
+  // after_seq counts as 0). after_seq below PrunedChangeSeq() is Errc::Internal ("change feed pruned"): rows the caller never
+  // saw are gone and it must reload from Snapshot (checked in the same read transaction as
+  // the rows are read, so no prune can slip in between).
+  virtual core::Result<std::vector<Change>> ChangesSince(int64_t after_seq, int limit) = 0;
+  // The seq of the last committed change (0 before the first); unaffected by pruning.
+  virtual core::Result<int64_t> LastChangeSeq() = 0;
+  // Housekeeping: deletes the rows with seq <= up_to_seq (clamped to LastChangeSeq()) and
+  // remembers that they are gone (PrunedChangeSeq). Only prune what every follower has
+  // applied, or accept that a follower further behind reloads from a snapshot.
+  virtual core::Status PruneChanges(int64_t up_to_seq) = 0;
+  // The highest seq pruned so far (0 when nothing was). Never decreases.
+  virtual core::Result<int64_t> PrunedChangeSeq() = 0;
+  // The follower's start-up load, in ONE read transaction (one consistent state): every
+  // descriptor of every account as ForEachDescriptor gives them (values, person_id and its
+  // descriptors lists in `lists`, creation order), then every persons-list membership
+  // (account_id, list_id, person_id; per person oldest link first). Returns the seq of the
+  // last change included in that state: applying ChangesSince(seq) onwards brings the
+  // follower up to date (the follower contract above). Returning false from a callback stops
+  // the load early (the result is then still the snapshot's seq, but the load is partial).
+  // The callbacks run inside the read transaction on one of the store's connections: they
+  // must not call back into the store. Writers are not blocked meanwhile (except on
+  // ":memory:", which has a single connection).
+  virtual core::Result<int64_t> Snapshot(const std::function<bool(const Descriptor&)>& on_descriptor,
+                                         const PersonListMemberFn& on_person_list_member) = 0;
 };
 
 }  // namespace store

@@ -346,6 +346,17 @@ TEST(SqliteStore, StorageQueriesUseTheirIndexes) {
       " ORDER BY l.create_time_ms, l.rowid LIMIT 10");
   EXPECT_NE(lists.find("lists_account_type_time"), std::string::npos) << lists;
   EXPECT_EQ(lists.find("TEMP B-TREE"), std::string::npos) << lists;
+
+  // The change feed: a range of the primary key, and the snapshot's memberships in index order.
+  const std::string feed = raw.Plan(
+      "SELECT c.seq, d.values_f32le FROM changes c LEFT JOIN descriptors d"
+      " ON c.kind = 'descriptor_added' AND d.id = c.descriptor_id AND d.account_id = c.account_id"
+      " WHERE c.seq > 5 ORDER BY c.seq LIMIT 100");
+  EXPECT_NE(feed.find("INTEGER PRIMARY KEY (rowid>?)"), std::string::npos) << feed;
+  EXPECT_EQ(feed.find("TEMP B-TREE"), std::string::npos) << feed;
+  EXPECT_EQ(feed.find("SCAN d"), std::string::npos) << feed;
+  const std::string members = raw.Plan("SELECT account_id, list_id, person_id FROM list_persons ORDER BY person_id, seq");
+  EXPECT_EQ(members.find("TEMP B-TREE"), std::string::npos) << members;
 }
 
 // Portrait orphan removal against the real store: files of a descriptor that was never
