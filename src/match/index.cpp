@@ -178,10 +178,12 @@ core::Status Index::Add(const Id& account, const Id& descriptor, const std::opti
                         std::span<const float> vector) {
   if (vector.size() != dim_)
     return core::MakeError(core::Errc::DescriptorFormat, {"size " + std::to_string(vector.size())});
-  std::vector<float> unit(dim_);
+  thread_local std::vector<float> unit;  // no allocation per Add (start-up loads millions)
+  thread_local std::vector<int8_t> code;
+  unit.resize(dim_);
+  code.assign(stride_, 0);
   if (!Normalize(vector.data(), dim_, unit.data()))
     return core::MakeError(core::Errc::DescriptorFormat, {"zero or non-finite vector"});
-  std::vector<int8_t> code(stride_, 0);
   const float scale = QuantizeI8(unit.data(), dim_, code.data());
 
   auto acc = FindOrCreate(account);

@@ -9,6 +9,8 @@
 namespace match {
 namespace {
 
+constexpr size_t kAhead = 4;  // rows prefetched ahead in the gathered kernel
+
 inline int32_t Hsum(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
@@ -27,24 +29,6 @@ inline int32_t TailI8(const int8_t* q, const int8_t* r, size_t j, size_t dim) {
   return s;
 }
 
-// Four rows at a time share the widened query.
-inline void Dot4(const int8_t* q, const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, size_t dim,
-                 int32_t* out) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  size_t j = 0;
-  for (; j + 16 <= dim; j += 16) {
-    const __m256i qw = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + j)));
-    a0 = _mm256_add_epi32(a0, Madd16(r0 + j, qw));
-    a1 = _mm256_add_epi32(a1, Madd16(r1 + j, qw));
-    a2 = _mm256_add_epi32(a2, Madd16(r2 + j, qw));
-    a3 = _mm256_add_epi32(a3, Madd16(r3 + j, qw));
-  }
-  out[0] = Hsum(a0) + TailI8(q, r0, j, dim);
-  out[1] = Hsum(a1) + TailI8(q, r1, j, dim);
-  out[2] = Hsum(a2) + TailI8(q, r2, j, dim);
-  out[3] = Hsum(a3) + TailI8(q, r3, j, dim);
-}
-
 inline int32_t Dot1(const int8_t* q, const int8_t* r, size_t dim) {
   __m256i a = _mm256_setzero_si256(), b = a;
   size_t j = 0;
@@ -58,19 +42,19 @@ inline int32_t Dot1(const int8_t* q, const int8_t* r, size_t dim) {
   return Hsum(_mm256_add_epi32(a, b)) + TailI8(q, r, j, dim);
 }
 
+// One row at a time, in address order: the hardware prefetcher follows a single forward
+// stream (see kernels_avx512vnni.cpp).
 void DotI8Strided(const int8_t* q, const int8_t* base, size_t stride, size_t n, size_t dim, int32_t* out) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const int8_t* r = base + i * stride;
-    Dot4(q, r, r + stride, r + 2 * stride, r + 3 * stride, dim, out + i);
-  }
-  for (; i < n; ++i) out[i] = Dot1(q, base + i * stride, dim);
+  for (size_t i = 0; i < n; ++i) out[i] = Dot1(q, base + i * stride, dim);
 }
 
+// Gathered rows: no stream for the hardware to follow, so prefetch a few rows ahead.
 void DotI8Rows(const int8_t* q, const int8_t* const* rows, size_t n, size_t dim, int32_t* out) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) Dot4(q, rows[i], rows[i + 1], rows[i + 2], rows[i + 3], dim, out + i);
-  for (; i < n; ++i) out[i] = Dot1(q, rows[i], dim);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n)
+      for (size_t j = 0; j < dim; j += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[i + kAhead] + j), _MM_HINT_T0);
+    out[i] = Dot1(q, rows[i], dim);
+  }
 }
 
 inline float HsumPs(__m256 v) {

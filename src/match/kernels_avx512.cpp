@@ -13,35 +13,12 @@ void DotF32StridedAvx512(const float* q, const float* base, size_t stride, size_
 
 namespace {
 
+constexpr size_t kAhead = 4;  // rows prefetched ahead in the gathered kernel
+
 inline __m512i Widen(const int8_t* p) {
   return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 inline __m512i WidenMasked(const int8_t* p, __mmask32 m) { return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, p)); }
-
-inline void Dot4(const int8_t* q, const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, size_t dim,
-                 int32_t* out) {
-  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-  size_t j = 0;
-  for (; j + 32 <= dim; j += 32) {
-    const __m512i qw = Widen(q + j);
-    a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(Widen(r0 + j), qw));
-    a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(Widen(r1 + j), qw));
-    a2 = _mm512_add_epi32(a2, _mm512_madd_epi16(Widen(r2 + j), qw));
-    a3 = _mm512_add_epi32(a3, _mm512_madd_epi16(Widen(r3 + j), qw));
-  }
-  if (j < dim) {
-    const __mmask32 m = __mmask32((1ull << (dim - j)) - 1);
-    const __m512i qw = WidenMasked(q + j, m);
-    a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(WidenMasked(r0 + j, m), qw));
-    a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(WidenMasked(r1 + j, m), qw));
-    a2 = _mm512_add_epi32(a2, _mm512_madd_epi16(WidenMasked(r2 + j, m), qw));
-    a3 = _mm512_add_epi32(a3, _mm512_madd_epi16(WidenMasked(r3 + j, m), qw));
-  }
-  out[0] = _mm512_reduce_add_epi32(a0);
-  out[1] = _mm512_reduce_add_epi32(a1);
-  out[2] = _mm512_reduce_add_epi32(a2);
-  out[3] = _mm512_reduce_add_epi32(a3);
-}
 
 inline int32_t Dot1(const int8_t* q, const int8_t* r, size_t dim) {
   __m512i a = _mm512_setzero_si512();
@@ -54,19 +31,19 @@ inline int32_t Dot1(const int8_t* q, const int8_t* r, size_t dim) {
   return _mm512_reduce_add_epi32(a);
 }
 
+// One row at a time, in address order: the hardware prefetcher follows a single forward
+// stream (see kernels_avx512vnni.cpp).
 void DotI8Strided(const int8_t* q, const int8_t* base, size_t stride, size_t n, size_t dim, int32_t* out) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const int8_t* r = base + i * stride;
-    Dot4(q, r, r + stride, r + 2 * stride, r + 3 * stride, dim, out + i);
-  }
-  for (; i < n; ++i) out[i] = Dot1(q, base + i * stride, dim);
+  for (size_t i = 0; i < n; ++i) out[i] = Dot1(q, base + i * stride, dim);
 }
 
+// Gathered rows: no stream for the hardware to follow, so prefetch a few rows ahead.
 void DotI8Rows(const int8_t* q, const int8_t* const* rows, size_t n, size_t dim, int32_t* out) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) Dot4(q, rows[i], rows[i + 1], rows[i + 2], rows[i + 3], dim, out + i);
-  for (; i < n; ++i) out[i] = Dot1(q, rows[i], dim);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n)
+      for (size_t j = 0; j < dim; j += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[i + kAhead] + j), _MM_HINT_T0);
+    out[i] = Dot1(q, rows[i], dim);
+  }
 }
 
 }  // namespace

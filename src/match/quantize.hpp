@@ -23,8 +23,9 @@ inline float QuantizeI8(const float* x, size_t dim, int8_t* out) {
   const float inv = 127.f / m;
   int64_t norm2 = 0;
   for (size_t j = 0; j < dim; ++j) {
-    const long v = std::lround(x[j] * inv);
-    out[j] = int8_t(v > 127 ? 127 : v < -127 ? -127 : v);
+    float v = x[j] * inv;  // |v| <= 127 by construction; round half away from zero
+    v = v + (v < 0 ? -0.5f : 0.5f);
+    out[j] = int8_t(v > 127.f ? 127 : v < -127.f ? -127 : int(v));
     norm2 += int64_t(out[j]) * out[j];
   }
   return float(1.0 / std::sqrt(double(norm2)));
