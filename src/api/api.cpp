@@ -27,14 +27,15 @@ std::string NewRequestId() {
 }  // namespace
 
 Api::Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceInfo info, face::Engine* engine,
-         store::PortraitStore* portraits)
-    : store_(store), auth_(auth), engine_(engine), portraits_(portraits), opt_(std::move(options)),
+         store::PortraitStore* portraits, IndexFollower* matcher)
+    : store_(store), auth_(auth), engine_(engine), portraits_(portraits), matcher_(matcher), opt_(std::move(options)),
       info_(std::move(info)) {
   AddServiceRoutes();
   AddAccountRoutes();
   AddDescriptorRoutes();
   AddPersonRoutes();
   AddListRoutes();
+  AddMatchingRoutes();
 }
 
 void Api::Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler,

@@ -19,6 +19,8 @@
 
 namespace api {
 
+class IndexFollower;
+
 struct ApiOptions {
   std::string cors_origin = "*";
 };
@@ -50,10 +52,11 @@ using CallHandler = std::function<core::Result<http::Response>(Call&)>;
 
 class Api {
  public:
-  // engine and portraits may be null (component tests of families that need no faces); the
+  // engine, portraits and matcher may be null (component tests of families that need no faces); the
   // routes that need them then answer 500 with a logged reason.
   Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceInfo info,
-      face::Engine* engine = nullptr, store::PortraitStore* portraits = nullptr);
+      face::Engine* engine = nullptr, store::PortraitStore* portraits = nullptr,
+      IndexFollower* matcher = nullptr);
   // The server's dispatcher: never throws.
   http::Response Dispatch(http::Request& req);
   const http::Router& router() const { return router_; }
@@ -66,6 +69,7 @@ class Api {
   void AddDescriptorRoutes();  // descriptors.cpp (D: descriptors, linked lists, portraits)
   void AddPersonRoutes();    // persons.cpp (P: persons, linked descriptors, linked lists)
   void AddListRoutes();      // lists.cpp (L: lists and the linker)
+  void AddMatchingRoutes();  // matching.cpp (M: verify, identify, match, search)
   http::Response Handle(http::Request& req);
   void Finish(const http::Request& req, http::Response& res) const;
 
@@ -73,6 +77,7 @@ class Api {
   Authenticator& auth_;
   face::Engine* engine_;
   store::PortraitStore* portraits_;
+  IndexFollower* matcher_;  // null: the matching routes answer 500
   ApiOptions opt_;
   ServiceInfo info_;
   http::Router router_;

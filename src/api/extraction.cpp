@@ -89,7 +89,8 @@ core::Result<ImageBody> ReadImageBody(const http::Request& req) {
 }
 
 core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std::string& account_id,
-                                         const ImageBody& body, const ExtractionParams& params, int max_faces) {
+                                         const ImageBody& body, const ExtractionParams& params, int max_faces,
+                                         bool single_face) {
   if (params.estimate.ethnicities && !ctx.engine.HasEstimator("ethnicities"))
     return core::Error(Errc::EstimatorUnavailable, {"estimate_ethnicities"});
   auto image = ctx.engine.Decode(body.bytes, body.format);
@@ -116,6 +117,7 @@ core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std
     if (max_faces > 0 && static_cast<int>(out.faces.size()) >= max_faces) break;
   }
   if (out.faces.empty()) return core::MakeError(Errc::FacesFilteredOut);
+  if (single_face && out.faces.size() > 1) return core::MakeError(Errc::TooManyFaces);
   if (params.extract_exif) out.exif = face::ReadExifTags(body.bytes);
   if (!params.extract_descriptor) return out;
 

@@ -59,9 +59,11 @@ struct ExtractionContext {
 // nothing was found, FacesFilteredOut when thresholds removed every face) and, with
 // extract_descriptor, stores every remaining face's descriptor and portrait files for the
 // account: portrait files first (crash-safe), then all descriptor rows in one transaction.
-// max_faces limits the faces kept (after thresholds), -1 = engine default.
+// max_faces limits the faces kept (after thresholds), -1 = engine default. single_face (search):
+// more than one face left after thresholds is TooManyFaces, before anything is stored.
 core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std::string& account_id,
-                                         const ImageBody& image, const ExtractionParams& params, int max_faces = -1);
+                                         const ImageBody& image, const ExtractionParams& params, int max_faces = -1,
+                                         bool single_face = false);
 
 // The face object of API.md §5 (only the requested attributes).
 boost::json::object FaceJson(const ExtractedFace& face, const ExtractionParams& params);

@@ -39,6 +39,15 @@ const std::vector<core::SettingDef>& SettingsTable() {
        31536000},
       {"gc_interval_s", SettingType::Int, "60", "Seconds between two runs of the descriptor collector", false, 1,
        86400},
+      // --- matching
+      {"index_catchup_ms", SettingType::Int, "1000",
+       "Milliseconds between two background catch-ups of the matching index with the store's change feed "
+       "(matching requests also catch up first)",
+       false, 10, 3600000},
+      {"change_feed_keep", SettingType::Int, "100000",
+       "Change-feed rows kept behind the index's applied position when pruning (a follower further behind "
+       "reloads from a snapshot)",
+       false, 0, 1000000000},
       // --- authentication
       {"auth_cache_ttl_s", SettingType::Int, "60",
        "Seconds a verified Basic login is remembered (avoids one argon2id per request)", false, 0, 86400},

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "api/index_follower.hpp"
 #include "app/descriptor_gc.hpp"
 #include "core/log.hpp"
 #include "store/sqlite_store.hpp"
@@ -161,7 +162,16 @@ int RunServe(const core::Settings& s) {
   };
   api::ApiOptions ao;
   ao.cors_origin = s.String("cors_origin");
-  api::Api api(*store, auth, ao, std::move(info), engine.get(), portraits.get());
+  // The matching index: loaded from a snapshot, then kept in step through the change feed.
+  api::IndexFollowerOptions fo;
+  fo.dim = engine ? engine->descriptor_size() : 512;
+  fo.keep = s.Int("change_feed_keep");
+  api::IndexFollower follower(*store, fo);
+  if (auto lst = follower.Load(); !lst) {
+    core::Log(core::LogLevel::Error, "startup_failed", {{"component", "index"}, {"detail", lst.error().log_detail}});
+    return 1;
+  }
+  api::Api api(*store, auth, ao, std::move(info), engine.get(), portraits.get(), &follower);
 
   auto so = ServerOptionsFrom(s);
   http::Server server(so, [&api](http::Request& r) { return api.Dispatch(r); });
@@ -171,6 +181,7 @@ int RunServe(const core::Settings& s) {
     return 1;
   }
   gc.Start(s.Int("gc_interval_s") * 1000);
+  follower.Start(s.Int("index_catchup_ms"));
   core::Log(core::LogLevel::Info, "started",
             {{"version", FACEPORT_VERSION},
              {"address", so.address},
@@ -182,6 +193,7 @@ int RunServe(const core::Settings& s) {
   core::Log(core::LogLevel::Info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                                {"open_connections", server.open_connections()}});
   server.Stop();
+  follower.Stop();
   gc.Stop();
   core::Log(core::LogLevel::Info, "stopped", {});
   return 0;

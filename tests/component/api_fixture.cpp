@@ -53,7 +53,7 @@ void ApiTest::SetUp() {
 void ApiTest::MakeApi(api::ServiceInfo info, api::AuthOptions auth) {
   api_.reset();
   auth_ = std::make_unique<api::Authenticator>(*store_, auth);
-  api_ = std::make_unique<api::Api>(*store_, *auth_, api::ApiOptions{}, std::move(info), engine_, portraits_.get());
+  api_ = std::make_unique<api::Api>(*store_, *auth_, api::ApiOptions{}, std::move(info), engine_, portraits_.get(), follower_);
 }
 
 void ApiTest::TearDown() {

@@ -44,6 +44,7 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<api::Api> api_;
   face::Engine* engine_ = nullptr;                      // set by fixtures that need faces
   std::unique_ptr<store::PortraitStore> portraits_;
+  api::IndexFollower* follower_ = nullptr;              // set by fixtures that match
 };
 
 }  // namespace fptest
