@@ -36,6 +36,7 @@ Api::Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceIn
   AddPersonRoutes();
   AddListRoutes();
   AddMatchingRoutes();
+  AddVerifyRawRoutes();
 }
 
 void Api::Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler,

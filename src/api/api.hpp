@@ -2,6 +2,8 @@
 // The LUNA API: routing table, cross-cutting behaviour (request id, CORS, OPTIONS, 404/405,
 // transport errors, authentication, one JSON log line per request) and the resource
 // families, one file each (accounts.cpp, service.cpp, …). Only this module knows LUNA.
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "face/engine.hpp"
+#include "face/similarity.hpp"
 #include "store/portraits.hpp"
 #include "store/store.hpp"
 
@@ -23,6 +26,14 @@ class IndexFollower;
 
 struct ApiOptions {
   std::string cors_origin = "*";
+  // Batch verification (verify_raw.cpp): `status` = similarity >= verify_threshold. Default:
+  // the similarity of the FAR 1e-4 operating point (face::kDefaultVerifyThreshold); also the
+  // default of the future verify handler's policy.
+  double verify_threshold = face::kDefaultVerifyThreshold;
+  // Descriptor format expected in request bodies when no engine is loaded (tests); with an
+  // engine, its model's version and size are used. Version 0: unknown (verify/raw answers 500).
+  uint32_t descriptor_version = 0;
+  std::size_t descriptor_size = 512;
 };
 
 // What the service endpoints report; filled by app/.
@@ -70,6 +81,7 @@ class Api {
   void AddPersonRoutes();    // persons.cpp (P: persons, linked descriptors, linked lists)
   void AddListRoutes();      // lists.cpp (L: lists and the linker)
   void AddMatchingRoutes();  // matching.cpp (M: verify, identify, match, search)
+  void AddVerifyRawRoutes();  // verify_raw.cpp (batch verification of descriptors in the body)
   http::Response Handle(http::Request& req);
   void Finish(const http::Request& req, http::Response& res) const;
 

@@ -48,6 +48,10 @@ const std::vector<core::SettingDef>& SettingsTable() {
        "Change-feed rows kept behind the index's applied position when pruning (a follower further behind "
        "reloads from a snapshot)",
        false, 0, 1000000000},
+      {"verify_threshold", SettingType::Double, "0.67",
+       "Similarity (0..1) at or above which POST /4/handlers/verify/raw reports status true; default: "
+       "the FAR 1e-4 operating point on LFW (the default of the future verify handler's policy)",
+       false, 0, 1},
       // --- authentication
       {"auth_cache_ttl_s", SettingType::Int, "60",
        "Seconds a verified Basic login is remembered (avoids one argon2id per request)", false, 0, 86400},

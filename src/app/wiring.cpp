@@ -162,6 +162,7 @@ int RunServe(const core::Settings& s) {
   };
   api::ApiOptions ao;
   ao.cors_origin = s.String("cors_origin");
+  ao.verify_threshold = s.Double("verify_threshold");
   // The matching index: loaded from a snapshot, then kept in step through the change feed.
   api::IndexFollowerOptions fo;
   fo.dim = engine ? engine->descriptor_size() : 512;

@@ -13,6 +13,14 @@ namespace face {
 inline constexpr float kSimilarityCentre = 0.34f;
 inline constexpr float kSimilaritySlope = 10.f;
 
+// Published LFW operating points (docs/FACE_ENGINE.md), as cosines.
+inline constexpr float kCosineFar1e3 = 0.335f;
+inline constexpr float kCosineFar1e4 = 0.411f;
+inline constexpr float kCosineFar1e5 = 0.475f;
+// Default verification threshold on the API's 0..1 scale: the similarity of the FAR 1e-4
+// operating point, SimilarityFromCosine(kCosineFar1e4) = 0.671, rounded to 0.67.
+inline constexpr double kDefaultVerifyThreshold = 0.67;
+
 inline float SimilarityFromCosine(float c) {
   auto l = [](float x) { return 1.f / (1.f + std::exp(-kSimilaritySlope * (x - kSimilarityCentre))); };
   static const float lo = l(-1.f), hi = l(1.f);
