@@ -44,7 +44,12 @@ struct Conn {
   boost::asio::io_context ioc;
   tcp::socket sock{ioc};
   explicit Conn(int port) { sock.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port)); }
-  void Send(const std::string& s) { boost::asio::write(sock, boost::asio::buffer(s)); }
+  // The server may answer and close before it has read everything (e.g. oversized headers):
+  // a failed write is part of what is being tested, not an error of the test.
+  void Send(const std::string& s) {
+    boost::system::error_code ec;
+    boost::asio::write(sock, boost::asio::buffer(s), ec);
+  }
   // Reads until the peer closes or timeout; returns what arrived.
   std::string ReadUntilClose(int timeout_ms) {
     std::string out;
@@ -161,11 +166,11 @@ TEST(E2E, MalformedRequestGets400AndServerSurvives) {
   ServerProcess s(Flags({}));
   Conn c(s.port());
   c.Send("GARBAGE\r\n\r\n");
-  auto out = c.ReadUntilClose(3000);
+  auto out = c.ReadUntilClose(10000);
   EXPECT_NE(out.find("400"), std::string::npos) << out;
   Conn big(s.port());
   big.Send("GET /version HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
-  auto out2 = big.ReadUntilClose(3000);
+  auto out2 = big.ReadUntilClose(10000);
   EXPECT_NE(out2.find("<closed>"), std::string::npos);
   EXPECT_EQ(s.Request("GET", "/version").status, 200);
 }

@@ -763,12 +763,13 @@ TEST_P(StoreContract, ConcurrentWritersFeedAGapFreeOrderedSequence) {
   // Snapshots taken while the writers run: each must be exactly the state at its seq (a
   // snapshot that saw a write beyond its seq would apply that write twice below).
   std::vector<std::pair<int64_t, FollowerState>> snapshots;
+  // At least one snapshot even when a loaded machine lets the writers finish first.
   std::thread snapshotter([&] {
-    while (writers_left.load() > 0 && snapshots.size() < 10) {
+    do {
       FollowerState st;
       const int64_t seq = LoadSnapshot(s(), st);
       snapshots.emplace_back(seq, std::move(st));
-    }
+    } while (writers_left.load() > 0 && snapshots.size() < 10);
   });
 
   for (auto& t : writers) t.join();
