@@ -49,6 +49,7 @@ face::EngineOptions EngineOptionsFrom(const core::Settings& s) {
   face::EngineOptions o;
   o.models_dir = s.String("models_dir");
   o.intra_op_threads = static_cast<int>(s.Int("inference_threads"));
+  o.flip_augment = s.Bool("flip_augment");
   o.min_side = static_cast<int>(s.Int("image_min_side"));
   o.max_side = static_cast<int>(s.Int("image_max_side"));
   return o;
