@@ -42,22 +42,10 @@ void Api::AddDescriptorRoutes() {
     if (mime == "application/x-vl-xpk" || mime == "application/x-vl-xpk-base64") return core::MakeError(Errc::XpkParse);
     if (mime == kDescriptorType || mime == std::string(kDescriptorType) + "-base64") {
       // Upload of a descriptor exported by GET …/descriptors/{id} (or another installation).
-      std::string raw = c.req.body;
-      if (mime != kDescriptorType) {
-        auto d = core::Base64Decode(c.req.body);
-        if (!d) return core::MakeError(Errc::Base64Decode);
-        raw = std::move(*d);
-      }
-      auto desc = face::DecodeDescriptor(raw, engine_->descriptor_version(), engine_->descriptor_size());
-      if (!desc) return std::move(desc).error();
-      store::Descriptor d;
-      d.id = core::NewUuid4();
-      d.account_id = c.who.account_id;
-      d.version = desc->version;
-      d.values = std::move(desc->values);
-      d.create_time_ms = d.last_update_ms = core::NowMillis();
-      if (auto st = store_.CreateDescriptors({d}); !st) return std::move(st).error();
-      return Json(201, json::object{{"faces", json::array{json::object{{"id", d.id}}}}});
+      auto d = StoreUploadedDescriptor({*engine_, store_, *portraits_}, c.who.account_id, c.req.body,
+                                       mime != kDescriptorType);
+      if (!d) return std::move(d).error();
+      return Json(201, json::object{{"faces", json::array{json::object{{"id", d->id}}}}});
     }
     auto params = ParseExtractionParams(c.req);
     if (!params) return std::move(params).error();

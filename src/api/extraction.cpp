@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
+#include "face/descriptor_codec.hpp"
 #include "face/exif.hpp"
 #include "face/portrait.hpp"
 
@@ -157,6 +158,26 @@ core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std
     return std::move(st).error();
   }
   return out;
+}
+
+core::Result<store::Descriptor> StoreUploadedDescriptor(const ExtractionContext& ctx, const std::string& account_id,
+                                                        const std::string& body, bool base64) {
+  std::string raw = body;
+  if (base64) {
+    auto d = core::Base64Decode(body);
+    if (!d) return core::MakeError(Errc::Base64Decode);
+    raw = std::move(*d);
+  }
+  auto desc = face::DecodeDescriptor(raw, ctx.engine.descriptor_version(), ctx.engine.descriptor_size());
+  if (!desc) return std::move(desc).error();
+  store::Descriptor d;
+  d.id = core::NewUuid4();
+  d.account_id = account_id;
+  d.version = desc->version;
+  d.values = std::move(desc->values);
+  d.create_time_ms = d.last_update_ms = core::NowMillis();
+  if (auto st = ctx.store.CreateDescriptors({d}); !st) return std::move(st).error();
+  return d;
 }
 
 json::object FaceJson(const ExtractedFace& ef, const ExtractionParams& params) {

@@ -65,6 +65,12 @@ core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std
                                          const ImageBody& image, const ExtractionParams& params, int max_faces = -1,
                                          bool single_face = false);
 
+// A descriptor sent as application/x-vl-face-descriptor (raw) or its -base64 variant: decoded
+// (18001 for bad base64, 12022 naming the expected version/size), stored without a portrait
+// for the account, and returned as stored (values included).
+core::Result<store::Descriptor> StoreUploadedDescriptor(const ExtractionContext& ctx, const std::string& account_id,
+                                                        const std::string& body, bool base64);
+
 // The face object of API.md §5 (only the requested attributes).
 boost::json::object FaceJson(const ExtractedFace& face, const ExtractionParams& params);
 boost::json::object ExifJson(const std::vector<std::pair<std::string, std::string>>& exif);

@@ -347,23 +347,11 @@ void Api::AddMatchingRoutes() {
     std::vector<std::vector<float>> refs;
     json::object face_json;
     if (descriptor_body) {
-      std::string raw = c.req.body;
-      if (mime != kDescriptorType) {
-        auto d = core::Base64Decode(c.req.body);
-        if (!d) return core::MakeError(Errc::Base64Decode);
-        raw = std::move(*d);
-      }
-      auto desc = face::DecodeDescriptor(raw, engine_->descriptor_version(), engine_->descriptor_size());
-      if (!desc) return std::move(desc).error();
-      store::Descriptor d;
-      d.id = core::NewUuid4();
-      d.account_id = c.who.account_id;
-      d.version = desc->version;
-      d.values = desc->values;
-      d.create_time_ms = d.last_update_ms = core::NowMillis();
-      if (auto st = store_.CreateDescriptors({d}); !st) return std::move(st).error();
-      face_json = json::object{{"id", d.id}};
-      refs.push_back(std::move(desc->values));
+      auto d = StoreUploadedDescriptor({*engine_, store_, *portraits_}, c.who.account_id, c.req.body,
+                                       mime != kDescriptorType);
+      if (!d) return std::move(d).error();
+      face_json = json::object{{"id", d->id}};
+      refs.push_back(std::move(d->values));
     } else {
       auto body = ReadImageBody(c.req);
       if (!body) return std::move(body).error();
