@@ -1,5 +1,6 @@
 #include "api/api.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "api/errors.hpp"
@@ -63,6 +64,18 @@ void Api::Route(const std::string& method, const std::string& pattern, Access ac
     if (!res) return ErrorResponse(res.error(), &req);
     return std::move(*res);
   });
+}
+
+bool Api::IsLight(const http::Request& req) const {
+  static const std::string_view kLight[] = {"/version", "/4/healthcheck", "/4/account/tokens/{id}",
+                                            "/4/storage/persons/{id}", "/4/storage/descriptors/{id}"};
+  if (req.method != "GET") return false;
+  http::Request probe;
+  probe.method = req.method;
+  probe.path = req.path;
+  auto m = router_.Find(probe);
+  if (!m.route || std::find(std::begin(kLight), std::end(kLight), m.route->pattern) == std::end(kLight)) return false;
+  return req.Header("X-Auth-Token") != nullptr || req.Header("Authorization") == nullptr;
 }
 
 http::Response Api::Handle(http::Request& req) {

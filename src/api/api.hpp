@@ -70,6 +70,10 @@ class Api {
       IndexFollower* matcher = nullptr);
   // The server's dispatcher: never throws.
   http::Response Dispatch(http::Request& req);
+  // The server's inline predicate: true for token-authenticated (or public) GETs of a few
+  // primary-key reads, which then run on the network thread. Requests that may verify a
+  // password (Basic without a token), decode images or scan the index are never light.
+  bool IsLight(const http::Request& req) const;
   const http::Router& router() const { return router_; }
 
  private:

@@ -14,6 +14,8 @@ const std::vector<core::SettingDef>& SettingsTable() {
       {"port", SettingType::Int, "5000", "TCP port of the HTTP server (0 = any free port)", false, 0, 65535},
       {"network_threads", SettingType::Int, "1", "Threads that read and write HTTP (parsing only, no handler work)",
        false, 1, 64},
+      {"inline_light_requests", SettingType::Bool, "true",
+       "Run light requests (token-authenticated primary-key GETs, /version) on the network thread"},
       {"worker_threads", SettingType::Int, "0", "Threads that run request handlers (0 = one per CPU core)", false, 0,
        256},
       {"max_connections", SettingType::Int, "1024", "Open connections allowed at once; more are closed at accept",

@@ -176,7 +176,10 @@ int RunServe(const core::Settings& s) {
   api::Api api(*store, auth, ao, std::move(info), engine.get(), portraits.get(), &follower);
 
   auto so = ServerOptionsFrom(s);
-  http::Server server(so, [&api](http::Request& r) { return api.Dispatch(r); });
+  http::Server server(
+      so, [&api](http::Request& r) { return api.Dispatch(r); },
+      s.Bool("inline_light_requests") ? http::InlinePredicate([&api](const http::Request& r) { return api.IsLight(r); })
+                                      : http::InlinePredicate());
   std::string err;
   if (!server.Start(&err)) {
     core::Log(core::LogLevel::Error, "startup_failed", {{"component", "http"}, {"detail", err}});

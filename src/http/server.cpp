@@ -29,6 +29,7 @@ bool IsHttpError(const beast::error_code& ec) {
 struct Server::Impl {
   ServerOptions opt;
   Dispatcher dispatcher;
+  InlinePredicate run_inline;
   asio::io_context ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   asio::thread_pool workers;
@@ -41,8 +42,8 @@ struct Server::Impl {
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
   bool stopped = false;
 
-  Impl(ServerOptions o, Dispatcher d)
-      : opt(std::move(o)), dispatcher(std::move(d)), workers(static_cast<std::size_t>(std::max(1, opt.worker_threads))) {}
+  Impl(ServerOptions o, Dispatcher d, InlinePredicate inl)
+      : opt(std::move(o)), dispatcher(std::move(d)), run_inline(std::move(inl)), workers(static_cast<std::size_t>(std::max(1, opt.worker_threads))) {}
   void Accept();
 };
 
@@ -159,17 +160,24 @@ class Session : public std::enable_shared_from_this<Session> {
     Dispatch(std::move(req));
   }
 
-  void Dispatch(std::shared_ptr<Request> req) {
-    asio::post(srv_.workers, [self = shared_from_this(), req] {
+  Response Run(Request& req) {
+    try {
+      return srv_.dispatcher(req);
+    } catch (const std::exception& e) {
+      core::Log(core::LogLevel::Error, "dispatcher_exception", {{"what", e.what()}});
       Response res;
-      try {
-        res = self->srv_.dispatcher(*req);
-      } catch (const std::exception& e) {
-        core::Log(core::LogLevel::Error, "dispatcher_exception", {{"what", e.what()}});
-        res.status = 500;
-        res.body = R"({"error_code":1,"detail":"internal server error"})";
-        res.Set("Content-Type", "application/json");
-      }
+      res.status = 500;
+      res.body = R"({"error_code":1,"detail":"internal server error"})";
+      res.Set("Content-Type", "application/json");
+      return res;
+    }
+  }
+
+  void Dispatch(std::shared_ptr<Request> req) {
+    if (srv_.run_inline && req->transport_error == TransportError::None && srv_.run_inline(*req))
+      return Write(Run(*req));
+    asio::post(srv_.workers, [self = shared_from_this(), req] {
+      Response res = self->Run(*req);
       asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     });
   }
@@ -236,8 +244,8 @@ void Server::Impl::Accept() {
   });
 }
 
-Server::Server(ServerOptions options, Dispatcher dispatcher)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(dispatcher))) {}
+Server::Server(ServerOptions options, Dispatcher dispatcher, InlinePredicate run_inline)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(dispatcher), std::move(run_inline))) {}
 
 Server::~Server() {
   Stop();

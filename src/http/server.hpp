@@ -31,10 +31,13 @@ struct ServerOptions {
 
 // Called on a worker thread for every request, including transport errors.
 using Dispatcher = std::function<Response(Request&)>;
+// Decides, on the network thread, whether a request is light enough (microseconds, no
+// blocking work) to run right there instead of hopping to the worker pool and back.
+using InlinePredicate = std::function<bool(const Request&)>;
 
 class Server {
  public:
-  Server(ServerOptions options, Dispatcher dispatcher);
+  Server(ServerOptions options, Dispatcher dispatcher, InlinePredicate run_inline = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
