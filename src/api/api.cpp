@@ -23,7 +23,7 @@ bool IsValidRequestId(const std::string& s) {
 std::string NewRequestId() {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(core::NowMillis() / 1000));
-  return std::string(buf) + "," + core::NewUuid4();
+  return std::string(buf) + "," + core::NewRequestUuid4();
 }
 }  // namespace
 
@@ -70,11 +70,8 @@ bool Api::IsLight(const http::Request& req) const {
   static const std::string_view kLight[] = {"/version", "/4/healthcheck", "/4/account/tokens/{id}",
                                             "/4/storage/persons/{id}", "/4/storage/descriptors/{id}"};
   if (req.method != "GET") return false;
-  http::Request probe;
-  probe.method = req.method;
-  probe.path = req.path;
-  auto m = router_.Find(probe);
-  if (!m.route || std::find(std::begin(kLight), std::end(kLight), m.route->pattern) == std::end(kLight)) return false;
+  const auto* route = router_.Lookup(req.method, req.path);
+  if (!route || std::find(std::begin(kLight), std::end(kLight), route->pattern) == std::end(kLight)) return false;
   return req.Header("X-Auth-Token") != nullptr || req.Header("Authorization") == nullptr;
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 namespace core {
 
@@ -21,9 +22,8 @@ void SecureRandom(void* buf, std::size_t n) {
   }
 }
 
-std::string NewUuid4() {
-  uint8_t b[16];
-  SecureRandom(b, sizeof b);
+namespace {
+std::string FormatUuid4(uint8_t (&b)[16]) {
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   static constexpr char kHex[] = "0123456789abcdef";
@@ -35,6 +35,29 @@ std::string NewUuid4() {
     s.push_back(kHex[b[i] & 15]);
   }
   return s;
+}
+}  // namespace
+
+std::string NewUuid4() {
+  uint8_t b[16];
+  SecureRandom(b, sizeof b);
+  return FormatUuid4(b);
+}
+
+std::string NewRequestUuid4() {
+  struct Pool {
+    uint8_t bytes[4096];
+    std::size_t used = sizeof bytes;
+  };
+  thread_local Pool pool;
+  if (pool.used + 16 > sizeof pool.bytes) {
+    SecureRandom(pool.bytes, sizeof pool.bytes);
+    pool.used = 0;
+  }
+  uint8_t b[16];
+  std::memcpy(b, pool.bytes + pool.used, sizeof b);
+  pool.used += sizeof b;
+  return FormatUuid4(b);
 }
 
 bool IsUuid4(std::string_view s) {

@@ -25,17 +25,19 @@ bool Router::MatchPattern(std::string_view pattern, std::string_view path, std::
     std::string_view pseg = pattern.substr(0, pe), seg = path.substr(0, se);
     if (pseg == "{id}") {
       if (!core::IsUuid4(seg)) return false;
-      found.emplace_back(seg);
+      if (params) found.emplace_back(seg);
     } else if (pseg == "{id}_{thumb}") {
       // Portrait thumbnails: <uuid4>_<32|64|96|160>.
       if (seg.size() < 38 || !core::IsUuid4(seg.substr(0, 36)) || seg[36] != '_') return false;
       std::string_view t = seg.substr(37);
       if (t != "32" && t != "64" && t != "96" && t != "160") return false;
-      found.emplace_back(seg.substr(0, 36));
-      found.emplace_back(t);
+      if (params) {
+        found.emplace_back(seg.substr(0, 36));
+        found.emplace_back(t);
+      }
     } else if (pseg == "{any}") {
       if (seg.empty()) return false;
-      found.emplace_back(seg);
+      if (params) found.emplace_back(seg);
     } else if (pseg != seg) {
       return false;
     }
@@ -46,18 +48,30 @@ bool Router::MatchPattern(std::string_view pattern, std::string_view path, std::
   return true;
 }
 
+const Router::Route* Router::Lookup(std::string_view method, std::string_view path) const {
+  for (const auto& r : routes_)
+    if (r.method == method && MatchPattern(r.pattern, path, nullptr)) return &r;
+  return nullptr;
+}
+
 Router::Match Router::Find(Request& req) const {
   Match m;
-  std::vector<std::string> methods;
+  // The common case first: a route for this method and path. Only a miss needs the list of
+  // the path's methods (for 405's Allow and OPTIONS), which costs a walk over every route.
   for (const auto& r : routes_) {
+    if (r.method != req.method) continue;
     std::vector<std::string> params;
     if (!MatchPattern(r.pattern, req.path, &params)) continue;
+    m.route = &r;
+    m.path_known = true;
+    req.path_params = std::move(params);
+    return m;
+  }
+  std::vector<std::string> methods;
+  for (const auto& r : routes_) {
+    if (!MatchPattern(r.pattern, req.path, nullptr)) continue;
     m.path_known = true;
     if (std::find(methods.begin(), methods.end(), r.method) == methods.end()) methods.push_back(r.method);
-    if (!m.route && r.method == req.method) {
-      m.route = &r;
-      req.path_params = std::move(params);
-    }
   }
   if (m.path_known) {
     methods.push_back("OPTIONS");

@@ -24,12 +24,15 @@ class Router {
   struct Match {
     const Route* route = nullptr;    // set when method and path match
     bool path_known = false;         // some route has this path
-    std::string allow;               // methods of the path, comma separated, incl. OPTIONS
+    std::string allow;               // methods of the path, comma separated, incl. OPTIONS;
+                                     // filled only when route is null (405, OPTIONS)
   };
 
   void Add(std::string method, std::string pattern, Handler handler);
   // On a hit, fills req.path_params with the values of the {…} segments.
   Match Find(Request& req) const;
+  // The route for method + path or null, without filling parameters (cheap: no allocation).
+  const Route* Lookup(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

@@ -67,7 +67,7 @@ core::Status SqliteStore::CreateAccount(const Account& account, const Token& fir
   return NoThrow("create account", [&]() -> core::Status {
     if (!first_token.account_id.empty() && first_token.account_id != account.id)
       return core::InternalError("create account: first token belongs to another account");
-    return Write([&](Connection& conn) -> core::Status {
+    return AuthWrite([&](Connection& conn) -> core::Status {
       {
         auto st = PrepareBound(conn,
                                "INSERT INTO accounts(id, organization_name, email, password_hash, suspended, "
@@ -111,7 +111,7 @@ core::Result<std::optional<Account>> SqliteStore::FindAccountById(std::string_vi
 
 core::Result<bool> SqliteStore::SetAccountSuspended(std::string_view email_lower, bool suspended) {
   return NoThrow("set account suspended", [&]() -> core::Result<bool> {
-    return Write([&](Connection& conn) {
+    return AuthWrite([&](Connection& conn) {
       return Modify(conn, "UPDATE accounts SET suspended = ?1 WHERE email = ?2", "set account suspended",
                     int64_t{suspended ? 1 : 0}, email_lower);
     });
@@ -120,17 +120,21 @@ core::Result<bool> SqliteStore::SetAccountSuspended(std::string_view email_lower
 
 core::Result<std::optional<Account>> SqliteStore::FindTokenOwner(std::string_view token_id) {
   return NoThrow("find token owner", [&]() -> core::Result<std::optional<Account>> {
+    if (auto hit = auth_cache_.FindOwner(token_id)) return hit;
+    const uint64_t generation = auth_cache_.Generation();  // before the read: see AuthCache
     auto conn = pool_.Acquire();
-    return QueryAccount(*conn,
-                        "SELECT a.id, a.organization_name, a.email, a.password_hash, a.suspended, a.create_time_ms "
-                        "FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?1",
-                        "find token owner", token_id);
+    auto owner = QueryAccount(*conn,
+                              "SELECT a.id, a.organization_name, a.email, a.password_hash, a.suspended, "
+                              "a.create_time_ms FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?1",
+                              "find token owner", token_id);
+    if (owner && owner->has_value()) auth_cache_.PutOwner(token_id, generation, **owner);
+    return owner;
   });
 }
 
 core::Status SqliteStore::CreateToken(const Token& token) {
   return NoThrow("create token", [&]() -> core::Status {
-    return Write([&](Connection& conn) { return InsertToken(conn, token, token.account_id); });
+    return AuthWrite([&](Connection& conn) { return InsertToken(conn, token, token.account_id); });
   });
 }
 
@@ -147,6 +151,8 @@ core::Result<PageOf<Token>> SqliteStore::ListTokens(std::string_view account_id,
 
 core::Result<std::optional<Token>> SqliteStore::GetToken(std::string_view account_id, std::string_view token_id) {
   return NoThrow("get token", [&]() -> core::Result<std::optional<Token>> {
+    if (auto hit = auth_cache_.FindToken(account_id, token_id)) return hit;
+    const uint64_t generation = auth_cache_.Generation();  // before the read: see AuthCache
     auto conn = pool_.Acquire();
     auto st = PrepareBound(*conn,
                            "SELECT id, account_id, token_data, create_time_ms FROM tokens "
@@ -156,14 +162,16 @@ core::Result<std::optional<Token>> SqliteStore::GetToken(std::string_view accoun
     auto row = st->Step();
     if (!row) return std::move(row).error();
     if (!*row) return std::optional<Token>();
-    return std::optional<Token>(ReadToken(*st));
+    Token token = ReadToken(*st);
+    auth_cache_.PutToken(generation, token);
+    return std::optional<Token>(std::move(token));
   });
 }
 
 core::Result<bool> SqliteStore::UpdateTokenData(std::string_view account_id, std::string_view token_id,
                                                 std::string_view token_data) {
   return NoThrow("update token", [&]() -> core::Result<bool> {
-    return Write([&](Connection& conn) {
+    return AuthWrite([&](Connection& conn) {
       return Modify(conn, "UPDATE tokens SET token_data = ?3 WHERE account_id = ?1 AND id = ?2", "update token",
                     account_id, token_id, token_data);
     });
@@ -172,7 +180,7 @@ core::Result<bool> SqliteStore::UpdateTokenData(std::string_view account_id, std
 
 core::Result<bool> SqliteStore::DeleteToken(std::string_view account_id, std::string_view token_id) {
   return NoThrow("delete token", [&]() -> core::Result<bool> {
-    return Write([&](Connection& conn) {
+    return AuthWrite([&](Connection& conn) {
       return Modify(conn, "DELETE FROM tokens WHERE account_id = ?1 AND id = ?2", "delete token", account_id,
                     token_id);
     });
@@ -182,7 +190,7 @@ core::Result<bool> SqliteStore::DeleteToken(std::string_view account_id, std::st
 core::Status SqliteStore::DeleteTokens(std::string_view account_id, const std::vector<std::string>& token_ids) {
   return NoThrow("delete tokens", [&]() -> core::Status {
     if (token_ids.empty()) return {};
-    return Write([&](Connection& conn) -> core::Status {
+    return AuthWrite([&](Connection& conn) -> core::Status {
       // One cached statement run per id: a single "IN (?, ?, ...)" would need a new
       // statement text (and cache entry) for every list length.
       for (const auto& id : token_ids) {
@@ -225,7 +233,7 @@ core::Result<std::unique_ptr<Store>> Open(const SqliteOptions& options) {
     }
     conns.push_back(std::move(*conn));
   }
-  return std::unique_ptr<Store>(new SqliteStore(std::move(conns)));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(conns), options.path));
 }
 
 }  // namespace

@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite_auth_cache.hpp"
 #include "store/sqlite_conn.hpp"
 #include "store/store.hpp"
 
@@ -178,7 +179,8 @@ inline std::string_view ListTypeName(ListType t) { return t == ListType::Persons
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::vector<std::unique_ptr<Connection>> conns) : pool_(std::move(conns)) {}
+  SqliteStore(std::vector<std::unique_ptr<Connection>> conns, const std::string& path)
+      : pool_(std::move(conns)), auth_cache_(path) {}
 
   core::Status Ping() override;
 
@@ -244,6 +246,16 @@ class SqliteStore final : public Store {
 
   // --- shared by the source files (connection-level steps inside a transaction) ---------
 
+  // Write for the accounts and tokens tables: bumps the auth cache's generation after the
+  // transaction ends (committed or not: a needless bump only costs a cache refill), before
+  // the caller can answer its client.
+  template <class Fn>
+  auto AuthWrite(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    auto result = Write(std::forward<Fn>(fn));
+    auth_cache_.Bump();
+    return result;
+  }
+
   // Runs fn(conn) in a BEGIN IMMEDIATE transaction and commits if fn succeeded; on any
   // failure the transaction is rolled back (Tx's destructor), so writes are all-or-nothing.
   template <class Fn>
@@ -276,6 +288,7 @@ class SqliteStore final : public Store {
  private:
   Pool pool_;
   std::mutex write_mu_;
+  AuthCache auth_cache_;  // token -> owner / token row; every accounts/tokens write bumps it
 };
 
 // --- row readers and array fillers shared across families ---------------------------------

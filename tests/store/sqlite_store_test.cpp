@@ -152,6 +152,50 @@ TEST(SqliteStore, DeletingAnAccountCascadesToItsTokens) {
   EXPECT_EQ(raw.Query("SELECT count(*) FROM tokens"), "0");
 }
 
+// Token lookups are cached per store (sqlite_auth_cache.hpp). Two stores on one file stand for
+// two processes (the server and `faceport account suspend`, or two servers): a write through
+// one must be seen by the other's very next lookup, with no waiting.
+TEST(SqliteStore, CachedTokenLookupsSeeWritesMadeThroughAnotherStore) {
+  SqliteFileEnv env;
+  auto server = MustOpen(env.options());
+  auto admin = MustOpen(env.options());
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(admin, nullptr);
+  auto a = AccountFor("cache@example.com");
+  const store::Token t{core::NewUuid4(), a.id, "first", 1};
+  ASSERT_TRUE(server->CreateAccount(a, t).ok());
+
+  for (int i = 0; i < 2; ++i) {  // the second round is served from the cache
+    auto owner = server->FindTokenOwner(t.id);
+    ASSERT_TRUE(owner.ok() && owner->has_value());
+    EXPECT_FALSE((*owner)->suspended);
+    auto token = server->GetToken(a.id, t.id);
+    ASSERT_TRUE(token.ok() && token->has_value());
+    EXPECT_EQ((*token)->token_data, "first");
+  }
+  auto other = server->GetToken(core::NewUuid4(), t.id);  // another account never gets it
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+
+  ASSERT_TRUE(admin->SetAccountSuspended("cache@example.com", true).ok());
+  auto owner = server->FindTokenOwner(t.id);
+  ASSERT_TRUE(owner.ok() && owner->has_value());
+  EXPECT_TRUE((*owner)->suspended);
+
+  ASSERT_TRUE(admin->UpdateTokenData(a.id, t.id, "second").ok());
+  auto token = server->GetToken(a.id, t.id);
+  ASSERT_TRUE(token.ok() && token->has_value());
+  EXPECT_EQ((*token)->token_data, "second");
+
+  ASSERT_TRUE(admin->DeleteToken(a.id, t.id).ok());
+  owner = server->FindTokenOwner(t.id);
+  ASSERT_TRUE(owner.ok());
+  EXPECT_FALSE(owner->has_value());
+  token = server->GetToken(a.id, t.id);
+  ASSERT_TRUE(token.ok());
+  EXPECT_FALSE(token->has_value());
+}
+
 TEST(SqliteStore, NewerSchemaIsRefused) {
   SqliteFileEnv env;
   ASSERT_NE(MustOpen(env.options()), nullptr);

@@ -16,6 +16,17 @@ TEST(Uuid, NewUuidsAreValidUuid4AndDistinct) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(Uuid, RequestUuidsAreValidAndDistinctAcrossPoolRefills) {
+  // 1000 ids use four 4 KiB refills of the per-thread pool.
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    auto u = core::NewRequestUuid4();
+    ASSERT_TRUE(core::IsUuid4(u)) << u;
+    seen.insert(u);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
 TEST(Uuid, RejectsNonUuid4) {
   EXPECT_TRUE(core::IsUuid4("b668c4a5-2191-476e-a261-3b4f9ce2e25e"));
   EXPECT_FALSE(core::IsUuid4("B668C4A5-2191-476E-A261-3B4F9CE2E25E"));  // upper case

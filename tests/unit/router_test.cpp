@@ -74,3 +74,13 @@ TEST(Router, WrongMethodGivesAllow) {
   EXPECT_EQ(m.route, nullptr);
   EXPECT_EQ(m.allow, "GET, POST, OPTIONS");
 }
+
+TEST(Router, LookupFindsTheSameRouteAsFindWithoutParams) {
+  auto r = MakeRouter();
+  auto q = Req("GET", "/4/account/tokens/b668c4a5-2191-476e-a261-3b4f9ce2e25e");
+  const auto* found = r.Find(q).route;
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(r.Lookup("GET", q.path), found);
+  EXPECT_EQ(r.Lookup("PATCH", "/4/account/tokens"), nullptr);
+  EXPECT_EQ(r.Lookup("GET", "/4/account/tokens/123"), nullptr);
+}
