@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -18,12 +20,29 @@ core::Result<std::string> Jpeg(const cv::Mat& m, int quality) {
   return std::string(buf.begin(), buf.end());
 }
 
-// Resize so that the longest side is `side` (never upscales beyond it, never below 1 px).
+// Resize so that the longest side is `side` (never below 1 px). A portrait is a picture for
+// people, not a model input, so speed wins over OpenCV's area filter at non-integer ratios
+// (which costs ~1.7 ms for a 400 px face crop, 7 % of a 640x480 extraction; perf): an
+// integer-ratio area shrink (OpenCV's fast path: a plain box average) brings the image to
+// within 2x of the target, and bilinear does the rest (at ratios >= 0.5 it reads every
+// source pixel, so there is no aliasing). The portrait test compares the result with a
+// one-step area resize.
 cv::Mat FitLongest(const cv::Mat& m, int side) {
-  double f = double(side) / std::max(m.cols, m.rows);
+  const int longest = std::max(m.cols, m.rows);
+  if (longest >= 2 * side) {
+    const int k = longest / side;  // leaves a ratio in [0.5, 1) for the bilinear step
+    cv::Mat pre;
+    // Exact multiples of k, or OpenCV leaves its fast path (at most k-1 edge pixels dropped).
+    const cv::Mat whole = m(cv::Rect(0, 0, std::max(k, m.cols / k * k), std::max(k, m.rows / k * k)) &
+                            cv::Rect(0, 0, m.cols, m.rows));
+    cv::resize(whole, pre, cv::Size(std::max(1, whole.cols / k), std::max(1, whole.rows / k)), 0, 0, cv::INTER_AREA);
+    if (std::max(pre.cols, pre.rows) == side) return pre;
+    return FitLongest(pre, side);
+  }
+  double f = double(side) / longest;
   cv::Size sz(std::max(1, int(std::lround(m.cols * f))), std::max(1, int(std::lround(m.rows * f))));
   cv::Mat out;
-  cv::resize(m, out, sz, 0, 0, f < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(m, out, sz, 0, 0, cv::INTER_LINEAR);
   return out;
 }
 
@@ -37,11 +56,21 @@ core::Result<PortraitFiles> Finish(const cv::Mat& portrait, std::string portrait
   } else {
     out.portrait = std::move(portrait_jpeg);
   }
-  for (int side : sides) {
-    auto t = Jpeg(FitLongest(portrait, side), quality);
+  // Each thumbnail is made from the next larger one (160 from the portrait, 96 from 160, ...),
+  // so every step is a ratio in [0.5, 1) and reads fewer pixels.
+  std::vector<int> order(sides);
+  std::sort(order.begin(), order.end(), std::greater<>());
+  cv::Mat source = portrait;
+  std::map<int, std::string> made;
+  for (int side : order) {
+    if (made.count(side)) continue;
+    cv::Mat thumb = FitLongest(source, side);
+    auto t = Jpeg(thumb, quality);
     if (!t) return std::move(t).error();
-    out.thumbnails.emplace_back(side, std::move(*t));
+    made.emplace(side, std::move(*t));
+    if (std::max(thumb.cols, thumb.rows) == side) source = thumb;  // never chain from an upscale
   }
+  for (int side : sides) out.thumbnails.emplace_back(side, made.at(side));  // the caller's order
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "face/exif.hpp"
 #include "face/portrait.hpp"
@@ -28,6 +29,18 @@ TEST(Portrait, IsoBoxFittedInto250WithThumbnails) {
   for (const auto& [side, jpeg] : p->thumbnails) {
     cv::Mat t = DecodeMat(jpeg);
     EXPECT_EQ(std::max(t.cols, t.rows), side);
+    // Thumbnails are made from each other (portrait.cpp); they must still look like the
+    // portrait scaled down in one step: same shape, and no further from it than JPEG's own
+    // noise (the one-step resize encoded at the same quality; at 32 px both are ~9 levels).
+    EXPECT_NEAR(double(t.cols) / t.rows, double(portrait.cols) / portrait.rows, 0.05) << side;
+    cv::Mat direct;
+    cv::resize(portrait, direct, t.size(), 0, 0, cv::INTER_AREA);
+    std::vector<uchar> buf;
+    ASSERT_TRUE(cv::imencode(".jpg", direct, buf, {cv::IMWRITE_JPEG_QUALITY, 90}));
+    cv::Mat jpeg_noise, chained;
+    cv::absdiff(direct, cv::imdecode(buf, cv::IMREAD_COLOR), jpeg_noise);
+    cv::absdiff(direct, t, chained);
+    EXPECT_LT(cv::mean(chained)[0], 1.15 * cv::mean(jpeg_noise)[0] + 0.5) << side;
   }
   // The portrait shows the face: the detector finds it again.
   auto again = TheEngine().Decode(p->portrait, face::ImageFormat::Jpeg);
