@@ -37,6 +37,7 @@
 #   $SRC_IMAGE with ImageMagick convert: 4:3 crop, resize to 640x480)
 #   SRC_IMAGE=/work/shared/data/faces/deepface_unit/img1.jpg FACEPORT_BIN=build/release/faceport
 #   PARTS="extract extract_shm load persons attach get" KEEP_TMP=0
+#   FACEPORT_EXTRA="--worker_threads 4" (extra flags for faceport serve)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -55,6 +56,7 @@ IMAGE=${IMAGE:-}
 FACEPORT_BIN=${FACEPORT_BIN:-$REPO/build/release/faceport}
 PARTS=${PARTS:-"extract extract_shm load persons attach get"}
 KEEP_TMP=${KEEP_TMP:-0}
+FACEPORT_EXTRA=${FACEPORT_EXTRA:-}
 HOST=127.0.0.1
 
 for tool in wrk curl jq python3 awk timeout; do
@@ -118,7 +120,7 @@ start_faceport() {
   local t0 t1
   t0=$(date +%s.%N)
   "$TMP/faceport" serve --data_dir "$1" --listen_address "$HOST" --port "$FP_PORT" \
-    --log_level warn >>"$FP_LOG" 2>&1 &
+    --log_level warn $FACEPORT_EXTRA >>"$FP_LOG" 2>&1 &
   FP_PID=$!
   wait_http "$FP_URL/version" || { log "faceport did not come up"; tail -5 "$FP_LOG" >&2; exit 1; }
   t1=$(date +%s.%N)
