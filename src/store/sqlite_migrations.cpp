@@ -20,7 +20,7 @@ namespace {
 //    which serves both "WHERE account_id = ?" and the paging order "ORDER BY create_time_ms,
 //    rowid" without a sort;
 //  - booleans are INTEGER 0/1 with a CHECK, texts are NOT NULL (absent means "").
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: accounts and their tokens.
     R"sql(
 CREATE TABLE accounts (
@@ -154,6 +154,37 @@ CREATE TABLE change_feed (
   pruned_up_to INTEGER NOT NULL
 );
 INSERT INTO change_feed(id, pruned_up_to) VALUES (1, 0);
+)sql",
+
+    // 4: handlers (API.md §4 H), three per account.
+    //
+    //  - policies is a JSON object holding only the keys ever PATCHed (the API layer merges
+    //    them over its documented defaults), merged in place by one UPDATE with json_patch,
+    //    which also increments version: concurrent PATCHes serialise on the row and none is lost;
+    //  - UNIQUE (account_id, type): exactly one handler of each type per account (also the
+    //    lookup index);
+    //  - accounts created before this migration get their three handlers here, in the
+    //    migration's transaction, so that every account has them from then on. Their ids are
+    //    uuid4 built from randomblob (ids are public, not secrets); new accounts get theirs
+    //    from CreateAccount.
+    R"sql(
+CREATE TABLE handlers (
+  id             TEXT    NOT NULL PRIMARY KEY,
+  account_id     TEXT    NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  type           TEXT    NOT NULL CHECK (type IN ('extractor', 'verify', 'identify')),
+  policies       TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(policies) AND json_type(policies) = 'object'),
+  version        INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+  create_time_ms INTEGER NOT NULL,
+  last_update_ms INTEGER NOT NULL,
+  UNIQUE (account_id, type)
+);
+INSERT INTO handlers(id, account_id, type, create_time_ms, last_update_ms)
+SELECT lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||
+         substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) ||
+         substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))),
+       a.id, t.type, a.create_time_ms, a.create_time_ms
+  FROM accounts a
+  CROSS JOIN (SELECT 'extractor' AS type UNION ALL SELECT 'verify' UNION ALL SELECT 'identify') t;
 )sql",
 };
 

@@ -83,8 +83,9 @@ core::Status SqliteStore::CreateAccount(const Account& account, const Token& fir
           return run;
         }
       }
-      // Same transaction: if this fails the account insert is rolled back with it.
-      return InsertToken(conn, first_token, account.id);
+      // Same transaction: if either fails the account insert is rolled back with it.
+      if (auto st = InsertToken(conn, first_token, account.id); !st) return st;
+      return InsertHandlers(conn, account.id, account.create_time_ms);
     });
   });
 }

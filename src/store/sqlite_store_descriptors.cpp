@@ -60,6 +60,21 @@ core::Status FillDescriptorLists(Connection& conn, Descriptor& descriptor) {
   return {};
 }
 
+core::Status InsertDescriptor(Connection& conn, const Descriptor& d) {
+  if (d.person_id) return core::InternalError("create descriptors: person_id must be empty at creation");
+  if (d.account_id.empty()) return core::InternalError("create descriptors: empty account_id");
+  const std::string values = EncodeValues(d.values);
+  const int64_t last_update = d.last_update_ms != 0 ? d.last_update_ms : d.create_time_ms;
+  auto inserted = Exec(conn,
+                       "INSERT INTO descriptors(id, account_id, version, values_f32le, person_id, "
+                       "person_link_seq, has_portrait, create_time_ms, last_update_ms, last_unlink_ms) "
+                       "VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6, ?7, ?6)",
+                       "insert descriptor", d.id, d.account_id, int64_t{d.version}, Blob{values},
+                       int64_t{d.has_portrait ? 1 : 0}, d.create_time_ms, last_update);
+  if (!inserted) return std::move(inserted).error();
+  return AppendChange(conn, d.account_id, ChangeKind::DescriptorAdded, d.id, "", "");
+}
+
 core::Status SqliteStore::CreateDescriptors(const std::vector<Descriptor>& descriptors) {
   return NoThrow("create descriptors", [&]() -> core::Status {
     if (descriptors.empty()) return {};
@@ -70,18 +85,8 @@ core::Status SqliteStore::CreateDescriptors(const std::vector<Descriptor>& descr
       if (d.account_id.empty()) return core::InternalError("create descriptors: empty account_id");
     }
     return Write([&](Connection& conn) -> core::Status {
-      for (const auto& d : descriptors) {
-        const std::string values = EncodeValues(d.values);
-        const int64_t last_update = d.last_update_ms != 0 ? d.last_update_ms : d.create_time_ms;
-        auto inserted = Exec(conn,
-                             "INSERT INTO descriptors(id, account_id, version, values_f32le, person_id, "
-                             "person_link_seq, has_portrait, create_time_ms, last_update_ms, last_unlink_ms) "
-                             "VALUES (?1, ?2, ?3, ?4, NULL, NULL, ?5, ?6, ?7, ?6)",
-                             "insert descriptor", d.id, d.account_id, int64_t{d.version}, Blob{values},
-                             int64_t{d.has_portrait ? 1 : 0}, d.create_time_ms, last_update);
-        if (!inserted) return std::move(inserted).error();
-        if (auto c = AppendChange(conn, d.account_id, ChangeKind::DescriptorAdded, d.id, "", ""); !c) return c;
-      }
+      for (const auto& d : descriptors)
+        if (auto st = InsertDescriptor(conn, d); !st) return st;
       return {};
     });
   });

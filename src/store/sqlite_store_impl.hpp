@@ -6,6 +6,7 @@
 //   sqlite_store_persons.cpp     persons, person <-> descriptor links
 //   sqlite_store_lists.cpp       lists, the linker
 //   sqlite_store_changes.cpp     the change feed and the follower's snapshot
+//   sqlite_store_handlers.cpp    handlers (policies, versions)
 // Nothing outside src/store and tests/store may include this header.
 //
 // Concurrency design:
@@ -236,6 +237,13 @@ class SqliteStore final : public Store {
   core::Status LinkList(std::string_view account_id, std::string_view list_id, ListType member_type,
                         LinkAction action, const std::vector<std::string>& ids, int64_t now_ms) override;
 
+  // handlers (sqlite_store_handlers.cpp); CreatePersonWithDescriptor (sqlite_store_persons.cpp)
+  core::Result<std::optional<Handler>> GetHandler(std::string_view account_id, HandlerType type) override;
+  core::Result<std::optional<int64_t>> PatchHandlerPolicies(std::string_view account_id, HandlerType type,
+                                                            std::string_view patch, int64_t now_ms) override;
+  core::Status CreatePersonWithDescriptor(const Person& person, const Descriptor& descriptor,
+                                          const std::optional<std::string>& list_id, int64_t now_ms) override;
+
   // change feed, snapshot (sqlite_store_changes.cpp)
   core::Result<std::vector<Change>> ChangesSince(int64_t after_seq, int limit) override;
   core::Result<int64_t> LastChangeSeq() override;
@@ -316,6 +324,24 @@ core::Status StreamDescriptors(Connection& conn, const std::function<bool(const 
 // seq is assigned by the table). Absent ids are "".
 core::Status AppendChange(Connection& conn, std::string_view account_id, ChangeKind kind,
                           std::string_view descriptor_id, std::string_view person_id, std::string_view list_id);
+
+// Row-level steps shared by the single-object methods and CreatePersonWithDescriptor, each
+// inside the caller's write transaction and with the same checks and change-feed rows as the
+// public method it comes from:
+//   InsertDescriptor  CreateDescriptors for one descriptor (DescriptorAdded);
+//   InsertPerson      CreatePerson;
+//   AttachDescriptor  attaches an unlinked descriptor to a person (both known to be the
+//                     account's): link order, last_update of both, DescriptorPersonSet;
+//   LinkListMember    attaches/detaches one member known to be the account's to/from a list
+//                     of the right type; no-op when already in that state (ListMember* rows);
+//   InsertHandlers    the account's three handlers (CreateAccount).
+core::Status InsertDescriptor(Connection& conn, const Descriptor& descriptor);
+core::Status InsertPerson(Connection& conn, const Person& person);
+core::Status AttachDescriptor(Connection& conn, std::string_view account_id, std::string_view person_id,
+                              std::string_view descriptor_id, int64_t now_ms);
+core::Status LinkListMember(Connection& conn, std::string_view account_id, std::string_view list_id, ListType type,
+                            LinkAction action, std::string_view id, int64_t now_ms);
+core::Status InsertHandlers(Connection& conn, std::string_view account_id, int64_t create_time_ms);
 
 // The account's list with its type (nullopt when the account has no such list).
 core::Result<std::optional<ListType>> FindListType(Connection& conn, std::string_view account_id,

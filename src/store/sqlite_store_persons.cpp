@@ -48,20 +48,37 @@ core::Status FillPersonLinks(Connection& conn, Person& person) {
   return {};
 }
 
+core::Status InsertPerson(Connection& conn, const Person& person) {
+  if (person.account_id.empty()) return core::InternalError("create person: empty account_id");
+  const int64_t last_update = person.last_update_ms != 0 ? person.last_update_ms : person.create_time_ms;
+  auto inserted = Exec(conn,
+                       "INSERT INTO persons(id, account_id, user_data, external_id, create_time_ms, "
+                       "last_update_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       "insert person", person.id, person.account_id, person.user_data, person.external_id,
+                       person.create_time_ms, last_update);
+  if (!inserted) return std::move(inserted).error();
+  return {};
+}
+
+core::Status AttachDescriptor(Connection& conn, std::string_view account_id, std::string_view person_id,
+                              std::string_view descriptor_id, int64_t now_ms) {
+  auto linked = Exec(conn,
+                     "UPDATE descriptors SET person_id = ?2, last_update_ms = ?3, person_link_seq ="
+                     " (SELECT coalesce(max(person_link_seq), 0) + 1 FROM descriptors WHERE person_id = ?2)"
+                     " WHERE id = ?1",
+                     "attach descriptor", descriptor_id, person_id, now_ms);
+  if (!linked) return std::move(linked).error();
+  auto touched =
+      Exec(conn, "UPDATE persons SET last_update_ms = ?2 WHERE id = ?1", "touch person", person_id, now_ms);
+  if (!touched) return std::move(touched).error();
+  return AppendChange(conn, account_id, ChangeKind::DescriptorPersonSet, descriptor_id, person_id, "");
+}
+
 core::Status SqliteStore::CreatePerson(const Person& person) {
   return NoThrow("create person", [&]() -> core::Status {
     // `descriptors` and `lists` are filled on reads only; links are made by the link methods.
     if (person.account_id.empty()) return core::InternalError("create person: empty account_id");
-    const int64_t last_update = person.last_update_ms != 0 ? person.last_update_ms : person.create_time_ms;
-    return Write([&](Connection& conn) -> core::Status {
-      auto inserted = Exec(conn,
-                           "INSERT INTO persons(id, account_id, user_data, external_id, create_time_ms, "
-                           "last_update_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                           "insert person", person.id, person.account_id, person.user_data, person.external_id,
-                           person.create_time_ms, last_update);
-      if (!inserted) return std::move(inserted).error();
-      return {};
-    });
+    return Write([&](Connection& conn) -> core::Status { return InsertPerson(conn, person); });
   });
 }
 
@@ -189,26 +206,42 @@ core::Status SqliteStore::LinkPersonDescriptor(std::string_view account_id, std:
       if (action == LinkAction::Attach) {
         if (current == person_id) return {};  // already this person's: no-op
         if (current) return core::MakeError(core::Errc::DescriptorAlreadyAttached);
-        auto linked = Exec(conn,
-                           "UPDATE descriptors SET person_id = ?2, last_update_ms = ?3, person_link_seq ="
-                           " (SELECT coalesce(max(person_link_seq), 0) + 1 FROM descriptors WHERE person_id = ?2)"
-                           " WHERE id = ?1",
-                           "attach descriptor", descriptor_id, person_id, now_ms);
-        if (!linked) return std::move(linked).error();
-      } else {
-        if (current != person_id) return {};  // not this person's: no-op
-        auto unlinked = Exec(conn,
-                             "UPDATE descriptors SET person_id = NULL, person_link_seq = NULL, last_unlink_ms = ?2,"
-                             " last_update_ms = ?2 WHERE id = ?1",
-                             "detach descriptor", descriptor_id, now_ms);
-        if (!unlinked) return std::move(unlinked).error();
+        return AttachDescriptor(conn, account_id, person_id, descriptor_id, now_ms);
       }
+      if (current != person_id) return {};  // not this person's: no-op
+      auto unlinked = Exec(conn,
+                           "UPDATE descriptors SET person_id = NULL, person_link_seq = NULL, last_unlink_ms = ?2,"
+                           " last_update_ms = ?2 WHERE id = ?1",
+                           "detach descriptor", descriptor_id, now_ms);
+      if (!unlinked) return std::move(unlinked).error();
       auto touched = Exec(conn, "UPDATE persons SET last_update_ms = ?2 WHERE id = ?1", "touch person", person_id,
                           now_ms);
       if (!touched) return std::move(touched).error();
       // Only real changes reach this point (no-ops returned above).
-      return AppendChange(conn, account_id, ChangeKind::DescriptorPersonSet, descriptor_id,
-                          action == LinkAction::Attach ? person_id : std::string_view(), "");
+      return AppendChange(conn, account_id, ChangeKind::DescriptorPersonSet, descriptor_id, "", "");
+    });
+  });
+}
+
+core::Status SqliteStore::CreatePersonWithDescriptor(const Person& person, const Descriptor& descriptor,
+                                                       const std::optional<std::string>& list_id, int64_t now_ms) {
+  return NoThrow("create person with descriptor", [&]() -> core::Status {
+    if (person.account_id.empty() || person.account_id != descriptor.account_id)
+      return core::InternalError("create person with descriptor: objects of different accounts");
+    return Write([&](Connection& conn) -> core::Status {
+      // The list is checked last, after the inserts, on purpose: a list that is gone (or is
+      // not the account's) is the one failure the API can meet here, and checking it last
+      // means that failure really exercises the rollback of the rows written before it.
+      if (auto st = InsertDescriptor(conn, descriptor); !st) return st;
+      if (auto st = InsertPerson(conn, person); !st) return st;
+      if (auto st = AttachDescriptor(conn, person.account_id, person.id, descriptor.id, now_ms); !st) return st;
+      if (!list_id) return {};
+      auto type = FindListType(conn, person.account_id, *list_id);
+      if (!type) return std::move(type).error();
+      if (!*type) return core::MakeError(core::Errc::ListNotFoundRef);
+      if (**type != ListType::Persons) return core::MakeError(core::Errc::WrongListType, {"persons"});
+      return LinkListMember(conn, person.account_id, *list_id, ListType::Persons, LinkAction::Attach, person.id,
+                            now_ms);
     });
   });
 }

@@ -100,6 +100,35 @@ struct CollectedDescriptor {
   bool has_portrait = false;
 };
 
+// --- handlers (API.md §4 H) ----------------------------------------------------------------
+//
+// Every account has exactly three handlers, one per type, created with the account
+// (CreateAccount) or, for accounts that existed before handlers did, by the schema migration.
+enum class HandlerType { Extractor, Verify, Identify };
+
+// Stable lower-case name of a type, as the API and the backends spell it.
+inline std::string_view HandlerTypeName(HandlerType type) {
+  switch (type) {
+    case HandlerType::Extractor: return "extractor";
+    case HandlerType::Verify: return "verify";
+    case HandlerType::Identify: return "identify";
+  }
+  return "unknown";
+}
+
+struct Handler {
+  std::string id;                 // uuid4
+  std::string account_id;
+  HandlerType type = HandlerType::Extractor;
+  // A JSON object (text) holding the policy keys ever PATCHed, with their last values. The
+  // store treats it as an opaque JSON object and only merges patches into it (see
+  // PatchHandlerPolicies); which keys exist and their defaults belong to the API layer.
+  std::string policies = "{}";
+  int64_t version = 1;            // 1 at creation, +1 per PatchHandlerPolicies
+  int64_t create_time_ms = 0;
+  int64_t last_update_ms = 0;
+};
+
 // --- the change feed ----------------------------------------------------------------------
 //
 // Every write transaction that changes what matching sees appends rows to the change feed in
@@ -135,7 +164,9 @@ struct CollectedDescriptor {
 //    ListRemoved {list_id}. Unknown/foreign ids append nothing.
 //  - CollectUnlinkedDescriptors: DescriptorRemoved {descriptor_id} for each descriptor it
 //    deletes (such a descriptor has no person and no list, so nothing else is needed).
-//  - Everything else appends nothing: accounts, tokens, CreatePerson, UpdatePerson,
+//  - CreatePersonWithDescriptor: DescriptorAdded {descriptor_id}, DescriptorPersonSet
+//    {descriptor_id, person_id}, then (with a list) ListMemberAdded {list_id, person_id}.
+//  - Everything else appends nothing: accounts, tokens, handlers, CreatePerson, UpdatePerson,
 //    CreateList, UpdateListData (a person or list without links gives matching no candidate;
 //    whether a list exists, and its type, is read from the store, not from the feed).
 //    Deleting an account (outside this interface) is not in the feed.
@@ -207,7 +238,9 @@ class Store {
   // --- accounts -------------------------------------------------------------------------
   // Creates the account and its first token in one transaction. Errc::EmailExists when the
   // (lower-cased) email is taken. first_token.account_id must be account.id (or empty);
-  // otherwise Errc::Internal. On any failure neither row is written.
+  // otherwise Errc::Internal. The same transaction creates the account's three handlers
+  // (fresh uuid4 ids, policies "{}", version 1, create/last-update time = the account's
+  // create_time_ms). On any failure nothing is written.
   virtual core::Status CreateAccount(const Account& account, const Token& first_token) = 0;
   virtual core::Result<std::optional<Account>> FindAccountByEmail(std::string_view email_lower) = 0;
   virtual core::Result<std::optional<Account>> FindAccountById(std::string_view account_id) = 0;
@@ -302,6 +335,32 @@ class Store {
   // lifetime clock.
   virtual core::Status LinkList(std::string_view account_id, std::string_view list_id, ListType member_type,
                                 LinkAction action, const std::vector<std::string>& ids, int64_t now_ms) = 0;
+
+  // --- handlers ---------------------------------------------------------------------------
+  // The account's handler of that type; nullopt when the account does not exist.
+  virtual core::Result<std::optional<Handler>> GetHandler(std::string_view account_id, HandlerType type) = 0;
+  // Atomically (one statement, no read-modify-write in the caller): sets every top-level key
+  // of `patch` (a JSON object text with no null values) in the handler's policies, keeping the
+  // other keys (a JSON merge patch, RFC 7396), increments version by one and sets
+  // last_update_ms = now_ms. Returns the new version; nullopt when the account has no such
+  // handler. Concurrent calls serialise: N successful calls raise the version by exactly N and
+  // every key of every patch is applied (the last writer wins per key). A patch that is not a
+  // JSON object is Errc::Internal and changes nothing.
+  virtual core::Result<std::optional<int64_t>> PatchHandlerPolicies(std::string_view account_id, HandlerType type,
+                                                                    std::string_view patch, int64_t now_ms) = 0;
+
+  // --- one-request pipelines (the extractor handler) --------------------------------------
+  // All or nothing, in ONE transaction, in this order: inserts `descriptor` (as
+  // CreateDescriptors does: unlinked, person_id must be nullopt), inserts `person` (as
+  // CreatePerson), attaches the descriptor to the person (as LinkPersonDescriptor), and, when
+  // list_id is set, attaches the person to that list (as LinkList with one person).
+  // Both objects must belong to the same account (Errc::Internal otherwise). list_id errors,
+  // checked last, after the inserts: Errc::ListNotFoundRef (unknown or another account's
+  // list), Errc::WrongListType {"persons"} (a descriptors list); any failure leaves nothing
+  // behind (no rows, no change-feed rows). Change feed: DescriptorAdded, DescriptorPersonSet
+  // {descriptor, person}, then ListMemberAdded {list, person} when list_id is set.
+  virtual core::Status CreatePersonWithDescriptor(const Person& person, const Descriptor& descriptor,
+                                                  const std::optional<std::string>& list_id, int64_t now_ms) = 0;
 
   // --- descriptor lifetime (API.md §6) ---------------------------------------------------
   // Deletes, in one transaction, every descriptor with no person and no list whose last

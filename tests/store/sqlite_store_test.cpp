@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -344,6 +345,22 @@ TEST(SqliteStore, UpgradesAVersionOneDatabase) {
   ASSERT_TRUE(found.ok() && found->has_value());
   store::Person p{core::NewUuid4(), a.id, "u", std::nullopt, 1, 1, {}, {}};
   EXPECT_TRUE(store->CreatePerson(p).ok());
+  // Migration 4 gave the account that existed before it its three handlers (uuid4 ids,
+  // default policies, version 1, the account's creation time), usable like new ones.
+  std::set<std::string> handler_ids;
+  for (auto t : {store::HandlerType::Extractor, store::HandlerType::Verify, store::HandlerType::Identify}) {
+    auto h = store->GetHandler(a.id, t);
+    ASSERT_TRUE(h.ok() && h->has_value()) << store::HandlerTypeName(t);
+    EXPECT_TRUE(core::IsUuid4((*h)->id)) << (*h)->id;
+    handler_ids.insert((*h)->id);
+    EXPECT_EQ((*h)->policies, "{}");
+    EXPECT_EQ((*h)->version, 1);
+    EXPECT_EQ((*h)->create_time_ms, 1);
+  }
+  EXPECT_EQ(handler_ids.size(), 3u);
+  auto patched = store->PatchHandlerPolicies(a.id, store::HandlerType::Verify, R"({"verify_threshold":0.9})", 2);
+  ASSERT_TRUE(patched.ok());
+  EXPECT_EQ(*patched, std::optional<int64_t>(2));
   RawDb raw(env.db_path());
   EXPECT_EQ(raw.Query("SELECT max(version) FROM schema_migrations"),
             std::to_string(store::sqlite::SqliteMigrations().size()));
