@@ -38,6 +38,9 @@ Api::Api(store::Store& store, Authenticator& auth, ApiOptions options, ServiceIn
   AddListRoutes();
   AddMatchingRoutes();
   AddVerifyRawRoutes();
+  AddHandlerRoutes();
+  AddHandlerPipelineRoutes();
+  AddLivenessRoutes();
 }
 
 void Api::Route(const std::string& method, const std::string& pattern, Access access, CallHandler handler,

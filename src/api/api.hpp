@@ -23,13 +23,19 @@
 namespace api {
 
 class IndexFollower;
+struct PolicyDefaults;
 
 struct ApiOptions {
   std::string cors_origin = "*";
-  // Batch verification (verify_raw.cpp): `status` = similarity >= verify_threshold. Default:
-  // the similarity of the FAR 1e-4 operating point (face::kDefaultVerifyThreshold); also the
-  // default of the future verify handler's policy.
+  // Default of the verify handler's `verify_threshold` policy and of the identify handler's
+  // `identify_threshold` (while no PATCH set them): the similarity of the FAR 1e-4 operating
+  // point (face::kDefaultVerifyThreshold). Batch verification uses the account's policy.
   double verify_threshold = face::kDefaultVerifyThreshold;
+  // POST /4/liveness: prediction = probability >= liveness_threshold; at most
+  // liveness_max_images images of at most liveness_max_image_bytes each (413, 23001 beyond).
+  double liveness_threshold = 0.5;
+  std::size_t liveness_max_images = 16;
+  std::size_t liveness_max_image_bytes = 16u << 20;
   // Descriptor format expected in request bodies when no engine is loaded (tests); with an
   // engine, its model's version and size are used. Version 0: unknown (verify/raw answers 500).
   uint32_t descriptor_version = 0;
@@ -86,6 +92,11 @@ class Api {
   void AddListRoutes();      // lists.cpp (L: lists and the linker)
   void AddMatchingRoutes();  // matching.cpp (M: verify, identify, match, search)
   void AddVerifyRawRoutes();  // verify_raw.cpp (batch verification of descriptors in the body)
+  void AddHandlerRoutes();    // handlers.cpp (H: GET/PATCH of the three handlers)
+  void AddHandlerPipelineRoutes();  // handler_pipelines.cpp (H: POST extractor, verify, identify)
+  void AddLivenessRoutes();   // liveness.cpp (V: liveness)
+  // Defaults of the policies no PATCH has set (from the options: verify_threshold, …).
+  PolicyDefaults policy_defaults() const;
   http::Response Handle(http::Request& req);
   void Finish(const http::Request& req, http::Response& res) const;
 

@@ -18,15 +18,6 @@ using core::Errc;
 namespace {
 constexpr const char* kDescriptorType = "application/x-vl-face-descriptor";
 
-std::string Mime(const http::Request& req) {
-  const std::string* ct = req.Header("Content-Type");
-  if (!ct) return {};
-  std::string m = ct->substr(0, ct->find(';'));
-  while (!m.empty() && m.back() == ' ') m.pop_back();
-  for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return m;
-}
-
 bool Accepts(const http::Request& req, std::string_view mime) {
   const std::string* a = req.Header("Accept");
   return a && a->find(mime) != std::string::npos;
@@ -38,7 +29,7 @@ core::Error EngineMissing() { return core::InternalError("the face engine is not
 void Api::AddDescriptorRoutes() {
   Route("POST", "/4/storage/descriptors", Access::TokenOrBasic, [this](Call& c) -> core::Result<http::Response> {
     if (!engine_ || !portraits_) return EngineMissing();
-    std::string mime = Mime(c.req);
+    std::string mime = RequestMediaType(c.req);
     if (mime == "application/x-vl-xpk" || mime == "application/x-vl-xpk-base64") return core::MakeError(Errc::XpkParse);
     if (mime == kDescriptorType || mime == std::string(kDescriptorType) + "-base64") {
       // Upload of a descriptor exported by GET …/descriptors/{id} (or another installation).

@@ -59,6 +59,10 @@ constexpr std::array kTable = {
              "Account corresponding login/password not found. Detail: too many failed attempts, retry later"},
     ErrorRow{Errc::HealthCheckFailed, 1, 502, "Health check failed: {}"},
     ErrorRow{Errc::BadHttpRequest, 1, 400, "Malformed HTTP request"},
+    ErrorRow{Errc::MalformedMultipart, 12025, 400, "Specified content type does not match data type. Detail: {}"},
+    ErrorRow{Errc::LimitExceeded, 23001, 413, "Request body is too large. Detail: {}"},
+    ErrorRow{Errc::LivenessOnSample, 12018, 400,
+             "Unsupported param 'image'. Detail: liveness is not estimated on samples (warped images); send the whole frame"},
 };
 static_assert(kTable.size() == static_cast<std::size_t>(core::kErrcCount), "one row per core::Errc");
 }  // namespace

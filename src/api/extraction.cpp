@@ -75,6 +75,15 @@ core::Result<ExtractionParams> ParseExtractionParams(const http::Request& req, b
   return p;
 }
 
+std::string RequestMediaType(const http::Request& req) {
+  const std::string* ct = req.Header("Content-Type");
+  if (!ct) return {};
+  std::string m = ct->substr(0, ct->find(';'));
+  while (!m.empty() && (m.back() == ' ' || m.back() == '\t')) m.pop_back();
+  for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return m;
+}
+
 core::Result<ImageBody> ReadImageBody(const http::Request& req) {
   const std::string* ct = req.Header("Content-Type");
   if (!ct) return core::MakeError(Errc::BadContentType);
@@ -89,9 +98,10 @@ core::Result<ImageBody> ReadImageBody(const http::Request& req) {
   return out;
 }
 
-core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std::string& account_id,
-                                         const ImageBody& body, const ExtractionParams& params, int max_faces,
-                                         bool single_face) {
+core::Result<Extraction> ExtractAndPrepare(const ExtractionContext& ctx, const std::string& account_id,
+                                           const ImageBody& body, const ExtractionParams& params, int max_faces,
+                                           bool single_face, std::vector<store::Descriptor>& rows) {
+  rows.clear();
   if (params.estimate.ethnicities && !ctx.engine.HasEstimator("ethnicities"))
     return core::Error(Errc::EstimatorUnavailable, {"estimate_ethnicities"});
   auto image = ctx.engine.Decode(body.bytes, body.format);
@@ -130,18 +140,25 @@ core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std
     full = std::move(*f);
   }
   int64_t now = core::NowMillis();
-  std::vector<store::Descriptor> rows;
   for (auto& ef : out.faces) {
     if (!ef.face.descriptor) return core::InternalError("engine returned a face without a descriptor");
     auto files = params.warped
                      ? face::MakeWarpedPortraitFiles(full, body.format == face::ImageFormat::Jpeg ? body.bytes : "",
                                                      kThumbnailSides)
                      : face::MakePortraitFiles(full, ef.face.detection.rect_iso, 250, kThumbnailSides);
-    if (!files) return std::move(files).error();
+    if (!files) {
+      RemovePortraits(ctx, rows);
+      rows.clear();
+      return std::move(files).error();
+    }
     std::string id = core::NewUuid4();
     std::vector<std::pair<std::string, std::string>> named{{"", std::move(files->portrait)}};
     for (auto& [side, jpeg] : files->thumbnails) named.emplace_back("_" + std::to_string(side), std::move(jpeg));
-    if (auto st = ctx.portraits.Put(id, named); !st) return std::move(st).error();
+    if (auto st = ctx.portraits.Put(id, named); !st) {
+      RemovePortraits(ctx, rows);
+      rows.clear();
+      return std::move(st).error();
+    }
     store::Descriptor d;
     d.id = id;
     d.account_id = account_id;
@@ -152,9 +169,23 @@ core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std
     rows.push_back(std::move(d));
     ef.descriptor_id = id;
   }
+  return out;
+}
+
+void RemovePortraits(const ExtractionContext& ctx, const std::vector<store::Descriptor>& rows) {
+  for (const auto& d : rows)
+    if (d.has_portrait) (void)ctx.portraits.Remove(d.id);
+}
+
+core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std::string& account_id,
+                                         const ImageBody& body, const ExtractionParams& params, int max_faces,
+                                         bool single_face) {
+  std::vector<store::Descriptor> rows;
+  auto out = ExtractAndPrepare(ctx, account_id, body, params, max_faces, single_face, rows);
+  if (!out) return out;
   if (auto st = ctx.store.CreateDescriptors(rows); !st) {
     // The rows are absent: their files are orphans now; remove them (start-up would too).
-    for (const auto& d : rows) (void)ctx.portraits.Remove(d.id);
+    RemovePortraits(ctx, rows);
     return std::move(st).error();
   }
   return out;
@@ -162,6 +193,14 @@ core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std
 
 core::Result<store::Descriptor> StoreUploadedDescriptor(const ExtractionContext& ctx, const std::string& account_id,
                                                         const std::string& body, bool base64) {
+  auto d = DecodeUploadedDescriptor(ctx, account_id, body, base64);
+  if (!d) return d;
+  if (auto st = ctx.store.CreateDescriptors({*d}); !st) return std::move(st).error();
+  return d;
+}
+
+core::Result<store::Descriptor> DecodeUploadedDescriptor(const ExtractionContext& ctx, const std::string& account_id,
+                                                         const std::string& body, bool base64) {
   std::string raw = body;
   if (base64) {
     auto d = core::Base64Decode(body);
@@ -176,7 +215,6 @@ core::Result<store::Descriptor> StoreUploadedDescriptor(const ExtractionContext&
   d.version = desc->version;
   d.values = std::move(desc->values);
   d.create_time_ms = d.last_update_ms = core::NowMillis();
-  if (auto st = ctx.store.CreateDescriptors({d}); !st) return std::move(st).error();
   return d;
 }
 

@@ -31,6 +31,10 @@ struct ExtractionParams {
 // allow_no_descriptor=false, extract_descriptor=0 is refused with 12018 (search).
 core::Result<ExtractionParams> ParseExtractionParams(const http::Request& req, bool allow_no_descriptor = true);
 
+// The request's media type: Content-Type without parameters, lower-cased, trailing blanks
+// removed ("" when absent).
+std::string RequestMediaType(const http::Request& req);
+
 struct ImageBody {
   std::string bytes;  // base64 already decoded
   face::ImageFormat format;
@@ -65,11 +69,24 @@ core::Result<Extraction> ExtractAndStore(const ExtractionContext& ctx, const std
                                          const ImageBody& image, const ExtractionParams& params, int max_faces = -1,
                                          bool single_face = false);
 
+// ExtractAndStore without the final insert: everything up to and including the portrait
+// files, with the descriptor rows to insert in `rows` (one per kept face, in face order). The
+// caller inserts them (its own transaction, e.g. CreatePersonWithDescriptor) and, when that
+// fails, calls RemovePortraits(rows). On failure nothing is left behind (rows is empty).
+core::Result<Extraction> ExtractAndPrepare(const ExtractionContext& ctx, const std::string& account_id,
+                                           const ImageBody& image, const ExtractionParams& params, int max_faces,
+                                           bool single_face, std::vector<store::Descriptor>& rows);
+// Removes the portrait files of rows that were prepared but not inserted.
+void RemovePortraits(const ExtractionContext& ctx, const std::vector<store::Descriptor>& rows);
+
 // A descriptor sent as application/x-vl-face-descriptor (raw) or its -base64 variant: decoded
 // (18001 for bad base64, 12022 naming the expected version/size), stored without a portrait
 // for the account, and returned as stored (values included).
 core::Result<store::Descriptor> StoreUploadedDescriptor(const ExtractionContext& ctx, const std::string& account_id,
                                                         const std::string& body, bool base64);
+// The same descriptor decoded and checked but not stored (the caller inserts it).
+core::Result<store::Descriptor> DecodeUploadedDescriptor(const ExtractionContext& ctx, const std::string& account_id,
+                                                         const std::string& body, bool base64);
 
 // The face object of API.md §5 (only the requested attributes).
 boost::json::object FaceJson(const ExtractedFace& face, const ExtractionParams& params);

@@ -14,6 +14,7 @@
 #include "api/api.hpp"
 #include "api/extraction.hpp"
 #include "api/index_follower.hpp"
+#include "api/matching_core.hpp"
 #include "api/objects.hpp"
 #include "api/query.hpp"
 #include "api/respond.hpp"
@@ -33,15 +34,6 @@ constexpr const char* kDescriptorType = "application/x-vl-face-descriptor";
 
 core::Error MatcherMissing() { return core::InternalError("the matching index is not configured"); }
 core::Error EngineMissing() { return core::InternalError("the face engine is not loaded (see models_failed at start-up)"); }
-
-std::string Mime(const http::Request& req) {
-  const std::string* ct = req.Header("Content-Type");
-  if (!ct) return {};
-  std::string m = ct->substr(0, ct->find(';'));
-  while (!m.empty() && m.back() == ' ') m.pop_back();
-  for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return m;
-}
 
 // Comma-separated uuid4 list; duplicates dropped (first kept). Empty items or non-uuid4 -> 12012.
 core::Result<std::optional<std::vector<std::string>>> IdListParam(const http::Request& req, const std::string& name) {
@@ -97,11 +89,6 @@ core::Result<CandidateParams> ParseCandidateParams(const http::Request& req, con
   return p;
 }
 
-struct ResolvedCandidates {
-  match::Target target;
-  bool persons = false;  // one result per person (person candidates) vs per descriptor
-};
-
 struct Reference {
   std::optional<std::string> person_id, descriptor_id;
 };
@@ -133,14 +120,8 @@ struct Best {
 
 }  // namespace
 
-// The matching core shared by the four routes (a member so it sees the store and matcher).
+// The matching core shared by the four routes and the handlers (matching_core.hpp).
 namespace matching_detail {
-
-struct Context {
-  store::Store& store;
-  IndexFollower& follower;
-  const std::string& account_id;
-};
 
 // The reference vectors: the descriptor's, or every descriptor of the person (a person with
 // no descriptors gives none: empty candidates).
@@ -328,7 +309,7 @@ void Api::AddMatchingRoutes() {
     auto limit = IntParam(c.req, "limit", kLimitDefault, 1, kLimitMax);
     if (!limit) return std::move(limit).error();
     if (auto nc = FlagParam(c.req, "no_cache", false); !nc) return std::move(nc).error();
-    const std::string mime = Mime(c.req);
+    const std::string mime = RequestMediaType(c.req);
     if (mime == "application/x-vl-xpk" || mime == "application/x-vl-xpk-base64") return core::MakeError(Errc::XpkParse);
     const bool descriptor_body = mime == kDescriptorType || mime == std::string(kDescriptorType) + "-base64";
     std::optional<ExtractionParams> params;

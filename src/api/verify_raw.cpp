@@ -12,7 +12,8 @@
 // Response 200 `{"matches":[{"reference_id","candidates":[{"candidate_id","similarity","status"}]}]}`:
 // one match per reference in request order, its candidates in request order; ids echoed (null
 // when the entity had none); `similarity` = face::SimilarityFromCosine of the cosine of the two
-// L2-normalised descriptors (0..1, 6 digits), `status` = similarity >= verify_threshold.
+// L2-normalised descriptors (0..1, 6 digits), `status` = similarity >= the account's verify
+// handler policy verify_threshold.
 //
 // Errors: 12017 Content-Type not application/json or application/msgpack; 12002 a body that
 // does not parse (JSON or msgpack: the reference has no msgpack-specific code); 12022 schema
@@ -32,6 +33,8 @@
 #include <msgpuck.h>
 
 #include "api/api.hpp"
+#include "api/extraction.hpp"
+#include "api/handler_policies.hpp"
 #include "api/json_schema.hpp"
 #include "api/query.hpp"
 #include "api/respond.hpp"
@@ -134,15 +137,6 @@ core::Result<json::value> ParseMsgpack(const std::string& body) {
   std::string why;
   if (!MsgpackValue(&p, v, 0, why)) return core::Error(Errc::NoJson, {}, "verify/raw: msgpack " + why);
   return v;
-}
-
-std::string Mime(const http::Request& req) {
-  const std::string* ct = req.Header("Content-Type");
-  if (!ct) return {};
-  std::string m = ct->substr(0, ct->find(';'));
-  while (!m.empty() && (m.back() == ' ' || m.back() == '\t')) m.pop_back();
-  for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return m;
 }
 
 const schema::NodePtr& BodySchema() {
@@ -252,7 +246,7 @@ void Api::AddVerifyRawRoutes() {
     if (auto nc = FlagParam(c.req, "no_cache", false); !nc) return std::move(nc).error();
     const Expected ex{engine_ ? engine_->descriptor_version() : opt_.descriptor_version,
                       engine_ ? engine_->descriptor_size() : opt_.descriptor_size};
-    const std::string mime = Mime(c.req);
+    const std::string mime = RequestMediaType(c.req);
     BodyKind kind;
     json::value body;
     if (mime == "application/json") {
@@ -281,6 +275,11 @@ void Api::AddVerifyRawRoutes() {
     auto cands = DecodeEntities(cands_json, "candidates", kind, ex);
     if (!cands) return std::move(cands).error();
 
+    // The account's verify handler decides `status` (its verify_threshold policy).
+    auto handler = LoadHandler(store_, c.who.account_id, store::HandlerType::Verify, policy_defaults());
+    if (!handler) return std::move(handler).error();
+    const double threshold = handler->policies.verify_threshold;
+
     json::array matches;
     matches.reserve(refs->size());
     for (const auto& r : *refs) {
@@ -288,7 +287,7 @@ void Api::AddVerifyRawRoutes() {
       out.reserve(cands->size());
       for (const auto& k : *cands) {
         const double s = Similarity(face::Cosine(r.unit.data(), k.unit.data(), ex.size));
-        out.push_back(json::object{{"candidate_id", k.id}, {"similarity", s}, {"status", s >= opt_.verify_threshold}});
+        out.push_back(json::object{{"candidate_id", k.id}, {"similarity", s}, {"status", s >= threshold}});
       }
       matches.push_back(json::object{{"reference_id", r.id}, {"candidates", std::move(out)}});
     }

@@ -51,9 +51,16 @@ const std::vector<core::SettingDef>& SettingsTable() {
        "reloads from a snapshot)",
        false, 0, 1000000000},
       {"verify_threshold", SettingType::Double, "0.67",
-       "Similarity (0..1) at or above which POST /4/handlers/verify/raw reports status true; default: "
-       "the FAR 1e-4 operating point on LFW (the default of the future verify handler's policy)",
+       "Default of the handlers' verify_threshold and identify_threshold policies (similarity 0..1; "
+       "batch verification uses the account's verify policy): the FAR 1e-4 operating point on LFW",
        false, 0, 1},
+      // --- liveness
+      {"liveness_threshold", SettingType::Double, "0.5",
+       "Liveness probability at or above which POST /4/liveness predicts a real person (prediction 1)", false, 0, 1},
+      {"liveness_max_images", SettingType::Int, "16", "Most images in one POST /4/liveness request", false, 1, 1000},
+      {"liveness_max_image_bytes", SettingType::Int, "16777216",
+       "Largest image in a POST /4/liveness request, in bytes (as sent, before base64 decoding)", false, 1,
+       1073741824},
       // --- authentication
       {"auth_cache_ttl_s", SettingType::Int, "60",
        "Seconds a verified Basic login is remembered (avoids one argon2id per request)", false, 0, 86400},

@@ -164,6 +164,9 @@ int RunServe(const core::Settings& s) {
   api::ApiOptions ao;
   ao.cors_origin = s.String("cors_origin");
   ao.verify_threshold = s.Double("verify_threshold");
+  ao.liveness_threshold = s.Double("liveness_threshold");
+  ao.liveness_max_images = static_cast<std::size_t>(s.Int("liveness_max_images"));
+  ao.liveness_max_image_bytes = static_cast<std::size_t>(s.Int("liveness_max_image_bytes"));
   // The matching index: loaded from a snapshot, then kept in step through the change feed.
   api::IndexFollowerOptions fo;
   fo.dim = engine ? engine->descriptor_size() : 512;

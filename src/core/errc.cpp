@@ -18,6 +18,7 @@ std::string_view ErrcName(Errc e) {
     FP_ERRC(WrongListType) FP_ERRC(BodyTooLarge) FP_ERRC(DescriptorVersionMismatch)
     FP_ERRC(DescriptorFormat) FP_ERRC(EstimatorUnavailable) FP_ERRC(TooManyRequests)
     FP_ERRC(HealthCheckFailed) FP_ERRC(BadHttpRequest)
+    FP_ERRC(MalformedMultipart) FP_ERRC(LimitExceeded) FP_ERRC(LivenessOnSample)
 #undef FP_ERRC
     case Errc::kCount_: break;
   }

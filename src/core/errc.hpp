@@ -50,6 +50,9 @@ enum class Errc {
   TooManyRequests,            // failed-authentication rate limit
   HealthCheckFailed,          // args: failing components
   BadHttpRequest,             // the HTTP message itself could not be parsed
+  MalformedMultipart,         // args: what is wrong (a multipart/form-data body that does not parse)
+  LimitExceeded,              // args: which limit (too many images / parts, a part too large)
+  LivenessOnSample,           // liveness asked for a warped sample instead of a whole frame
   kCount_                     // sentinel, keep last
 };
 

@@ -233,6 +233,17 @@ core::Result<DetectedFace> Engine::WarpedFace(const Image& warped) const {
   return f;
 }
 
+bool Engine::IsWarpedSample(const Image& image, const DetectedFace& face) const {
+  if (image.source_width != kWarpSize || image.source_height != kWarpSize) return false;
+  const Landmarks5 tmpl = WarpTemplate();
+  const float tolerance = 0.06f * kWarpSize;
+  for (int eye = 0; eye < 2; ++eye) {  // landmarks 0 and 1: left and right eye
+    const float dx = face.landmarks[eye].x - tmpl[eye].x, dy = face.landmarks[eye].y - tmpl[eye].y;
+    if (dx * dx + dy * dy > tolerance * tolerance) return false;
+  }
+  return true;
+}
+
 // ---- descriptors --------------------------------------------------------------------------
 
 core::Result<std::vector<Descriptor>> Engine::Extract(const Image& image, const std::vector<DetectedFace>& faces) const {

@@ -96,6 +96,11 @@ class Engine {
   // The face of a 250x250 warped image (LUNA warped_image=1): the whole image, landmarks at
   // the warp template's positions.
   core::Result<DetectedFace> WarpedFace(const Image& warped) const;
+  // Whether the image looks like a warped sample (what Warp produces, LUNA warped_image=1)
+  // rather than a camera frame: 250x250 at the source, with the face's eyes within 6 % of the
+  // side from the warp template's eye positions. Liveness refuses such images: its model
+  // needs the context around the face that a sample has cropped away.
+  bool IsWarpedSample(const Image& image, const DetectedFace& face) const;
   // Descriptors of the given faces of one image (batched where the model allows).
   core::Result<std::vector<Descriptor>> Extract(const Image& image, const std::vector<DetectedFace>& faces) const;
   core::Result<Descriptor> Extract(const Image& image, const DetectedFace& face) const;

@@ -263,6 +263,27 @@ TEST_F(VerifyRaw, StatusFollowsVerifyThreshold) {
   EXPECT_EQ(cs[1].at("status"), json::value(true));
 }
 
+// The account's verify handler policy decides, once PATCHed; the setting is only its default.
+// Another account keeps the default.
+TEST_F(VerifyRaw, StatusFollowsTheAccountsVerifyHandlerPolicy) {
+  auto [a, b] = PairWithCosine(0.40f);  // ~0.65: below the default 0.67
+  std::vector<Ent> refs = {{"a", "raw_descriptor", Raw(a)}};
+  std::vector<Ent> cands = {{"b", "raw_descriptor", Raw(b)}};
+  auto status_of = [&](const Reply& r) {
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.Json().at("matches").as_array()[0].at("candidates").as_array()[0].at("status");
+  };
+  EXPECT_EQ(status_of(PostJson(BodyJson(refs, cands))), json::value(false));
+  auto r = SendJson("PATCH", "/4/handlers/verify", json::object{{"verify_threshold", 0.6}}, Token(token_));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(status_of(PostJson(BodyJson(refs, cands))), json::value(true));
+  // The setting no longer matters for this account once its policy is set.
+  Rebuild(0.99);
+  EXPECT_EQ(status_of(PostJson(BodyJson(refs, cands))), json::value(true));
+  const std::string other = Register("raw-other@example.com");
+  EXPECT_EQ(status_of(SendJson("POST", kPath, BodyJson(refs, cands), Token(other))), json::value(false));
+}
+
 TEST_F(VerifyRaw, DescriptorErrorsNameWhatWasExpected) {
   std::mt19937 rng(3);
   auto v = RandomUnit(rng);
