@@ -20,4 +20,11 @@ check store http api face match app
 check face http api store match app
 check match http api face store app
 check api app
+# Database client libraries are private to the store's backends.
+for lib in sqlite3.h libpq-fe.h; do
+  if grep -rn "#include <$lib>" . 2>/dev/null | grep -v "^./store/"; then
+    echo "layering: only src/store may include <$lib>" >&2
+    status=1
+  fi
+done
 exit $status

@@ -21,6 +21,7 @@ APT_PACKAGES=(
   libfaiss-dev  # optional: only bench/match compares against it (skipped when absent)
   python3 python3-onnx python3-numpy python3-yaml
   nodejs npm curl wrk nginx-light
+  postgresql  # the PostgreSQL backend's tests and the multi-node deployment (scripts/pg_throwaway.sh)
 )
 
 install_apt() {

@@ -40,6 +40,11 @@ struct ApiOptions {
   // engine, its model's version and size are used. Version 0: unknown (verify/raw answers 500).
   uint32_t descriptor_version = 0;
   std::size_t descriptor_size = 512;
+  // Matching requests first bring the index up to date with the change feed (read-your-
+  // writes, across nodes too). false: they use the index as the background follower left it
+  // (one feed query less per request; another node's write becomes matchable within the
+  // follower's staleness bound, docs/DEPLOYMENT.md) — also how that bound is measured.
+  bool catch_up_on_request = true;
 };
 
 // What the service endpoints report; filled by app/.
@@ -91,6 +96,8 @@ class Api {
   void AddPersonRoutes();    // persons.cpp (P: persons, linked descriptors, linked lists)
   void AddListRoutes();      // lists.cpp (L: lists and the linker)
   void AddMatchingRoutes();  // matching.cpp (M: verify, identify, match, search)
+  // matcher_->CatchUp() unless opt_.catch_up_on_request is off (matching.cpp).
+  core::Status CatchUpForRequest();
   void AddVerifyRawRoutes();  // verify_raw.cpp (batch verification of descriptors in the body)
   void AddHandlerRoutes();    // handlers.cpp (H: GET/PATCH of the three handlers)
   void AddHandlerPipelineRoutes();  // handler_pipelines.cpp (H: POST extractor, verify, identify)

@@ -170,12 +170,28 @@ void IndexFollower::Start(int64_t interval_ms) {
   {
     std::lock_guard lk(bg_mu_);
     stop_ = false;
+    woken_ = false;
   }
+  // Notices coalesce: a burst of commits sets woken_ once per pass.
+  auto listener = store_.ListenForChanges([this] {
+    {
+      std::lock_guard lk(bg_mu_);
+      woken_ = true;
+    }
+    bg_cv_.notify_all();
+  });
+  if (!listener)
+    core::Log(core::LogLevel::Warn, "change_listener_failed", {{"detail", listener.error().log_detail}});
+  else
+    listener_ = std::move(*listener);
   thread_ = std::thread([this, interval_ms] {
     std::unique_lock lk(bg_mu_);
     while (!stop_) {
-      if (bg_cv_.wait_for(lk, std::chrono::milliseconds(interval_ms), [this] { return stop_; })) break;
+      if (bg_cv_.wait_for(lk, std::chrono::milliseconds(interval_ms), [this] { return stop_ || woken_; }) && stop_)
+        break;
+      woken_ = false;
       lk.unlock();
+      bg_passes_.fetch_add(1);
       if (auto st = CatchUp(); !st)
         core::Log(core::LogLevel::Error, "index_catchup_failed", {{"detail", st.error().log_detail}});
       else if (auto p = Prune(); !p)
@@ -191,6 +207,7 @@ void IndexFollower::Stop() {
     stop_ = true;
   }
   bg_cv_.notify_all();
+  listener_.reset();  // joins the listening thread: no wake after this
   if (thread_.joinable()) thread_.join();
 }
 

@@ -9,7 +9,11 @@
 // Read-your-writes: matching requests call CatchUp() before they query, so every write
 // acknowledged before the request started is visible to it. A background thread (Start)
 // calls CatchUp every interval so other nodes' writes arrive too, and prunes the change feed
-// up to applied - keep rows. When the feed says our position was pruned (another node pruned
+// up to applied - keep rows. Where the store delivers change notices across nodes
+// (Store::ListenForChanges: PostgreSQL LISTEN/NOTIFY), a notice wakes that thread at once, so
+// another node's write reaches this index within about one round trip instead of up to one
+// interval; the periodic pass stays, so a lost notice delays a change by at most one
+// interval and never loses it (the feed, not the notice, carries the change). When the feed says our position was pruned (another node pruned
 // past us), the index is rebuilt from a new snapshot and swapped in atomically: queries that
 // hold the old index (index()) finish on it.
 #include <atomic>
@@ -50,8 +54,11 @@ class IndexFollower {
   int64_t applied_seq() const { return applied_.load(); }
   int64_t reloads() const { return reloads_.load(); }
 
-  // Background CatchUp + Prune every interval_ms until Stop() (or destruction).
+  // Background CatchUp + Prune every interval_ms, and at once after a change notice, until
+  // Stop() (or destruction).
   void Start(int64_t interval_ms);
+  // Background passes run so far (tests and benchmarks).
+  int64_t background_passes() const { return bg_passes_.load(); }
   void Stop();
 
  private:
@@ -71,6 +78,9 @@ class IndexFollower {
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
   bool stop_ = false;
+  bool woken_ = false;                       // a change notice arrived (under bg_mu_)
+  std::atomic<int64_t> bg_passes_{0};
+  std::unique_ptr<store::ChangeListener> listener_;
   std::thread thread_;
 };
 

@@ -241,6 +241,11 @@ core::Result<json::array> RenderCandidates(Context& ctx, const std::vector<match
 
 }  // namespace matching_detail
 
+core::Status Api::CatchUpForRequest() {
+  if (!opt_.catch_up_on_request) return {};
+  return matcher_->CatchUp();
+}
+
 void Api::AddMatchingRoutes() {
   using namespace matching_detail;
 
@@ -251,7 +256,7 @@ void Api::AddMatchingRoutes() {
     if (!descriptor_id) return std::move(descriptor_id).error();
     auto person_id = UuidParam(c.req, "person_id", true);
     if (!person_id) return std::move(person_id).error();
-    if (auto st = matcher_->CatchUp(); !st) return st.error();
+    if (auto st = CatchUpForRequest(); !st) return st.error();
     Context ctx{store_, *matcher_, c.who.account_id};
     auto refs = ReferenceVectors(ctx, Reference{std::nullopt, **descriptor_id});
     if (!refs) return std::move(refs).error();
@@ -280,7 +285,7 @@ void Api::AddMatchingRoutes() {
       if (!cp) return std::move(cp).error();
       auto limit = IntParam(c.req, "limit", kLimitDefault, 1, kLimitMax);
       if (!limit) return std::move(limit).error();
-      if (auto st = matcher_->CatchUp(); !st) return st.error();
+      if (auto st = CatchUpForRequest(); !st) return st.error();
       Context ctx{store_, *matcher_, c.who.account_id};
       auto refs = ReferenceVectors(ctx, *ref);
       if (!refs) return std::move(refs).error();
@@ -318,7 +323,7 @@ void Api::AddMatchingRoutes() {
       if (!p) return std::move(p).error();
       params = std::move(*p);
     }
-    if (auto st = matcher_->CatchUp(); !st) return st.error();
+    if (auto st = CatchUpForRequest(); !st) return st.error();
     Context ctx{store_, *matcher_, c.who.account_id};
     auto index = matcher_->index();
     // Candidates are checked before anything is stored.

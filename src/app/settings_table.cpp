@@ -33,9 +33,18 @@ const std::vector<core::SettingDef>& SettingsTable() {
       // --- storage
       {"data_dir", SettingType::String, "data", "Directory holding the SQLite database and the portraits"},
       {"database_path", SettingType::String, "", "SQLite database file (default: <data_dir>/faceport.db)"},
-      {"database_pool_size", SettingType::Int, "4", "SQLite connections kept open (concurrent readers)", false, 1,
-       64},
-      {"portraits_dir", SettingType::String, "", "Directory of portrait files (default: <data_dir>/portraits)"},
+      {"database_url", SettingType::String, "",
+       "PostgreSQL database shared by several nodes (postgresql://user:password@host:port/db); empty = the "
+       "embedded SQLite database. Secret: masked in `faceport config`, /4/config and logs",
+       true},
+      {"database_pool_size", SettingType::Int, "4", "Database connections kept open per node (concurrent readers)",
+       false, 1, 64},
+      {"portraits_dir", SettingType::String, "",
+       "Directory of portrait files (default: <data_dir>/portraits); shared by every node with database_url"},
+      {"portrait_orphan_age_s", SettingType::Int, "-1",
+       "Start-up removal of portrait files without a descriptor only touches files at least this old, so that "
+       "another node's write in flight survives (-1 = 0 with SQLite, 600 with database_url)",
+       false, -1, 31536000},
       {"descriptor_ttl_s", SettingType::Int, "86400",
        "Seconds an unlinked descriptor (no person, no list) is kept before the collector deletes it", false, 0,
        31536000},
@@ -46,6 +55,9 @@ const std::vector<core::SettingDef>& SettingsTable() {
        "Milliseconds between two background catch-ups of the matching index with the store's change feed "
        "(matching requests also catch up first)",
        false, 10, 3600000},
+      {"match_catch_up_on_request", SettingType::Bool, "true",
+       "Matching requests first apply the change feed (read-your-writes across nodes); false = use the index as "
+       "the background follower left it (staleness bound: docs/DEPLOYMENT.md)"},
       {"change_feed_keep", SettingType::Int, "100000",
        "Change-feed rows kept behind the index's applied position when pruning (a follower further behind "
        "reloads from a snapshot)",

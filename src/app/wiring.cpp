@@ -9,6 +9,7 @@
 #include "api/index_follower.hpp"
 #include "app/descriptor_gc.hpp"
 #include "core/log.hpp"
+#include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace embedded {
@@ -60,7 +61,21 @@ std::string DatabasePath(const core::Settings& s) {
   return p.empty() ? (fs::path(s.String("data_dir")) / "faceport.db").string() : p;
 }
 
+std::string DatabaseForLog(const core::Settings& s) {
+  const std::string& url = s.String("database_url");
+  return url.empty() ? DatabasePath(s) : store::RedactUrlPassword(url);
+}
+
 core::Result<std::unique_ptr<store::Store>> OpenStore(const core::Settings& s) {
+  const std::string& url = s.String("database_url");
+  if (!url.empty()) {
+    // The URL itself never goes into an error: it may hold the password.
+    if (!store::IsPgUrl(url)) return core::InternalError("database_url must start with postgresql:// or postgres://");
+    store::PgOptions po;
+    po.url = url;
+    po.pool_size = static_cast<int>(s.Int("database_pool_size"));
+    return store::OpenPgStore(po);
+  }
   std::error_code ec;
   fs::create_directories(s.String("data_dir"), ec);
   if (ec) return core::InternalError("cannot create data_dir '" + s.String("data_dir") + "': " + ec.message());
@@ -78,7 +93,10 @@ std::string PortraitsDir(const core::Settings& s) {
 core::Result<std::unique_ptr<store::PortraitStore>> OpenPortraits(const core::Settings& s, store::Store& store) {
   auto portraits = std::make_unique<store::PortraitStore>(PortraitsDir(s));
   if (auto st = portraits->Open(); !st) return std::move(st).error();
-  auto removed = portraits->RemoveOrphans([&store](std::string_view id) { return store.DescriptorExists(id); });
+  int64_t age_s = s.Int("portrait_orphan_age_s");
+  if (age_s < 0) age_s = s.String("database_url").empty() ? 0 : 600;
+  auto removed =
+      portraits->RemoveOrphans([&store](std::string_view id) { return store.DescriptorExists(id); }, age_s * 1000);
   if (!removed) return std::move(removed).error();
   if (*removed > 0) core::Log(core::LogLevel::Info, "portrait_orphans_removed", {{"count", *removed}});
   return portraits;
@@ -167,6 +185,7 @@ int RunServe(const core::Settings& s) {
   ao.liveness_threshold = s.Double("liveness_threshold");
   ao.liveness_max_images = static_cast<std::size_t>(s.Int("liveness_max_images"));
   ao.liveness_max_image_bytes = static_cast<std::size_t>(s.Int("liveness_max_image_bytes"));
+  ao.catch_up_on_request = s.Bool("match_catch_up_on_request");
   // The matching index: loaded from a snapshot, then kept in step through the change feed.
   api::IndexFollowerOptions fo;
   fo.dim = engine ? engine->descriptor_size() : 512;
@@ -195,7 +214,7 @@ int RunServe(const core::Settings& s) {
              {"address", so.address},
              {"port", static_cast<int64_t>(server.port())},
              {"worker_threads", so.worker_threads},
-             {"database", DatabasePath(s)}});
+             {"database", DatabaseForLog(s)}});
   int sig = 0;
   sigwait(&set, &sig);
   core::Log(core::LogLevel::Info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},

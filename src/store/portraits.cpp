@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <map>
 #include <string>
@@ -242,8 +243,19 @@ core::Status PortraitStore::Remove(std::string_view descriptor_id) {
   });
 }
 
-core::Result<int> PortraitStore::RemoveOrphans(const std::function<core::Result<bool>(std::string_view id)>& exists) {
+core::Result<int> PortraitStore::RemoveOrphans(const std::function<core::Result<bool>(std::string_view id)>& exists,
+                                               int64_t min_age_ms) {
   return NoThrow("remove orphans", [&]() -> core::Result<int> {
+    // A file modified after `horizon` may belong to another node's Put in flight.
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    const int64_t horizon = int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000 - min_age_ms;
+    auto young = [&](const std::string& path) {
+      if (min_age_ms <= 0) return false;
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) return true;  // vanished or unreadable: not ours to judge
+      return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000 > horizon;
+    };
     std::vector<std::string> dirs;
     {
       DIR* d = ::opendir(root_.c_str());
@@ -269,7 +281,7 @@ core::Result<int> PortraitStore::RemoveOrphans(const std::function<core::Result<
         const std::string path = dir + "/" + name;
         if (EndsWith(name, kTmpExt)) {
           // A Put that never finished (or crashed): its row was never committed.
-          if (::unlink(path.c_str()) == 0) changed = true;
+          if (!young(path) && ::unlink(path.c_str()) == 0) changed = true;
           continue;
         }
         std::string_view id = PortraitIdOf(name);
@@ -278,6 +290,9 @@ core::Result<int> PortraitStore::RemoveOrphans(const std::function<core::Result<
       }
       ::closedir(d);
       for (const auto& [id, paths] : by_id) {
+        bool any_young = false;
+        for (const auto& p : paths) any_young = any_young || young(p);
+        if (any_young) continue;
         auto row = exists(id);
         if (!row) return std::move(row).error();
         if (*row) continue;

@@ -11,9 +11,12 @@
 // Ids must be lowercase hex and '-' (a uuid4), suffixes one of the five above: anything else
 // is refused (Errc::Internal; Get answers nullopt), so no id can name a path outside the tree.
 // Temporary files are "<final name>.<random hex>.tmp" beside the final file.
-// Limitation: RemoveOrphans assumes no Put is in flight anywhere. With several nodes on one
-// directory, run it only where no other node is writing (e.g. before any node serves), or a
-// file renamed into place but not yet committed by another node would be taken for an orphan.
+// Several nodes on one directory: another node's Put in flight has files (temporary, or
+// renamed into place before its row commits) that look like orphans. RemoveOrphans therefore
+// takes a minimum age: only files last modified at least min_age_ms ago are removed, and a
+// descriptor's files only when all of them are that old. A single node (SQLite) passes 0:
+// nothing is in flight while it starts.
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,9 +40,11 @@ class PortraitStore {
   core::Result<std::optional<std::string>> Get(std::string_view descriptor_id, std::string_view suffix) const;
   // Removes every file of the descriptor (missing files are fine).
   core::Status Remove(std::string_view descriptor_id);
-  // Removes temporary files and the files of descriptors for which exists(id) is false.
-  // Returns how many descriptors' files were removed.
-  core::Result<int> RemoveOrphans(const std::function<core::Result<bool>(std::string_view id)>& exists);
+  // Removes temporary files and the files of descriptors for which exists(id) is false,
+  // leaving files younger than min_age_ms alone (see above). Returns how many descriptors'
+  // files were removed.
+  core::Result<int> RemoveOrphans(const std::function<core::Result<bool>(std::string_view id)>& exists,
+                                  int64_t min_age_ms = 0);
   const std::string& root() const { return root_; }
 
  private:

@@ -40,22 +40,13 @@
 
 #include "store/sqlite_auth_cache.hpp"
 #include "store/sqlite_conn.hpp"
+#include "store/store_util.hpp"
 #include "store/store.hpp"
 
 namespace store::sqlite {
 
-// Runs fn, turning any exception (allocation failure, std::system_error from a mutex) into
-// Errc::Internal: the store promises never to throw.
-template <class Fn>
-auto NoThrow(std::string_view what, Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return core::InternalError(std::string(what) + ": " + e.what());
-  } catch (...) {
-    return core::InternalError(std::string(what) + ": unknown exception");
-  }
-}
+using store::NoThrow;
+using store::PageOffset;
 
 // A value bound as a BLOB (BindAt binds strings as TEXT).
 struct Blob {
@@ -145,14 +136,6 @@ core::Result<std::vector<std::string>> QueryTexts(Connection& conn, std::string_
       conn, sql, what, [&](const Stmt& row) { out.push_back(row.ColumnText(0)); }, args...);
   if (!st) return std::move(st).error();
   return out;
-}
-
-// OFFSET for a 1-based page. page and page_size are >= 1 here; (page - 1) * page_size can
-// exceed int64 for absurd page numbers, in which case the page is certainly past the end.
-inline int64_t PageOffset(int64_t page, int64_t page_size) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  if (page - 1 > kMax / page_size) return kMax;
-  return (page - 1) * page_size;
 }
 
 // One page: count_sql (one integer) and page_sql take the same parameters ?1..?N = args;

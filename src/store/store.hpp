@@ -228,6 +228,13 @@ struct Change {
 using PersonListMemberFn =
     std::function<bool(const std::string& account_id, const std::string& list_id, const std::string& person_id)>;
 
+// A running change-notice subscription (Store::ListenForChanges); destroying it stops the
+// notices (and joins the store's listening thread).
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -398,6 +405,18 @@ class Store {
   // ":memory:", which has a single connection).
   virtual core::Result<int64_t> Snapshot(const std::function<bool(const Descriptor&)>& on_descriptor,
                                          const PersonListMemberFn& on_person_list_member) = 0;
+
+  // --- change notices (several nodes on one database) -------------------------------------
+  // Calls wake() soon after ANY process on this database commits change-feed rows, from a
+  // thread of the store's, so that a follower on another node need not wait for its next
+  // poll. Best effort: a notice can be lost (e.g. while reconnecting), so a follower must keep
+  // polling ChangesSince as well; wake() must be cheap and must not call back into the store.
+  // nullptr when the backend has no cross-process notices (the default; SQLite: followers
+  // poll).
+  virtual core::Result<std::unique_ptr<ChangeListener>> ListenForChanges(std::function<void()> wake) {
+    (void)wake;
+    return std::unique_ptr<ChangeListener>();
+  }
 };
 
 }  // namespace store

@@ -1,9 +1,13 @@
 #include "api_fixture.hpp"
 
+#include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "core/base64.hpp"
 #include "http/message.hpp"
+#include "pg_testdb.hpp"
+#include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace fptest {
@@ -34,9 +38,18 @@ api::AuthOptions ApiTest::TestAuthOptions() {
 void ApiTest::SetUp() {
   char tmpl[] = "/tmp/fp_component_XXXXXX";
   dir_ = mkdtemp(tmpl);
-  store::SqliteOptions so;
-  so.path = dir_ + "/faceport.db";
-  auto st = store::OpenSqliteStore(so);
+  // FACEPORT_TEST_BACKEND=postgresql: the same cases on a fresh PostgreSQL database.
+  const char* backend = std::getenv("FACEPORT_TEST_BACKEND");
+  core::Result<std::unique_ptr<store::Store>> st = core::InternalError("no store");
+  if (backend != nullptr && std::string_view(backend) == "postgresql") {
+    auto url = FreshPgDatabase();
+    if (!url) GTEST_SKIP() << kPgSkipReason;
+    st = store::OpenPgStore({*url, 4});
+  } else {
+    store::SqliteOptions so;
+    so.path = dir_ + "/faceport.db";
+    st = store::OpenSqliteStore(so);
+  }
   ASSERT_TRUE(st) << st.error().log_detail;
   store_ = std::move(*st);
   api::ServiceInfo info;

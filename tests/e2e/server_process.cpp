@@ -12,6 +12,11 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+#include "pg_testdb.hpp"
 #include <thread>
 
 namespace fptest {
@@ -19,11 +24,53 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = boost::asio::ip::tcp;
 
+namespace {
+// With FACEPORT_TEST_BACKEND=postgresql but no server to use, every test SKIPs, saying why.
+class PgBackendEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (PgBackendRequested() && !PgServerUrl()) GTEST_SKIP() << kPgSkipReason;
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kPgBackendEnvironment =
+    ::testing::AddGlobalTestEnvironment(new PgBackendEnvironment);
+}  // namespace
+
+bool PgBackendRequested() {
+  const char* b = std::getenv(kBackendEnv);
+  return b != nullptr && std::string_view(b) == "postgresql";
+}
+
+std::vector<std::string> BackendFlags(const std::string& data_dir) {
+  if (!PgBackendRequested()) return {};
+  // One database per data directory, remembered in it, so that a restart on the same
+  // directory (crash safety) finds its data again.
+  const std::string marker = data_dir + "/.pg_url";
+  std::string url;
+  {
+    std::ifstream in(marker);
+    std::getline(in, url);
+  }
+  if (url.empty()) {
+    auto fresh = FreshPgDatabase();
+    if (!fresh) throw std::runtime_error(kPgSkipReason);
+    url = *fresh;
+    std::ofstream(marker) << url << "\n";
+  }
+  // One node per test here: nothing else writes portraits, so start-up orphan removal need
+  // not wait for files to age (the multi-node tests run their own nodes).
+  return {"--database_url", url, "--portrait_orphan_age_s", "0"};
+}
+
 ServerProcess::ServerProcess(std::vector<std::string> extra, std::string data_dir) : data_dir_(std::move(data_dir)) {
   if (data_dir_.empty()) {
     char tmpl[] = "/tmp/fp_e2e_XXXXXX";
     data_dir_ = mkdtemp(tmpl);
     own_dir_ = true;
+  }
+  {
+    auto backend = BackendFlags(data_dir_);
+    extra.insert(extra.begin(), backend.begin(), backend.end());
   }
   log_path_ = data_dir_ + "/server-" + std::to_string(::time(nullptr)) + "-" + std::to_string(rand()) + ".log";
   std::vector<std::string> args = {FACEPORT_BINARY, "serve", "--port", "0", "--listen_address", "127.0.0.1",
@@ -126,6 +173,10 @@ HttpReply ServerProcess::Request(const std::string& method, const std::string& t
 std::pair<int, std::string> RunFaceport(const std::vector<std::string>& args, const std::string& env) {
   std::string cmd = env + " '" + std::string(FACEPORT_BINARY) + "'";
   for (const auto& a : args) cmd += " '" + a + "'";
+  // A command on a server's data directory (gc, suspend) uses that server's database.
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--data_dir" && PgBackendRequested() && std::filesystem::exists(args[i + 1] + "/.pg_url"))
+      for (const auto& f : BackendFlags(args[i + 1])) cmd += " '" + f + "'";
   cmd += " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;

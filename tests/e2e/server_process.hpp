@@ -9,6 +9,14 @@
 
 namespace fptest {
 
+// FACEPORT_TEST_BACKEND=postgresql: every ServerProcess (and RunFaceport on its data
+// directory) uses a fresh PostgreSQL database on the server named by FACEPORT_TEST_PG_URL
+// instead of SQLite, so that the same end-to-end tests run on both backends.
+inline constexpr const char* kBackendEnv = "FACEPORT_TEST_BACKEND";
+bool PgBackendRequested();
+// The flags that select the backend for a server on data_dir ({} for SQLite).
+std::vector<std::string> BackendFlags(const std::string& data_dir);
+
 struct HttpReply {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names

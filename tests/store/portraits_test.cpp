@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -154,6 +155,39 @@ TEST_F(Portraits, RemoveOrphansRemovesTempFilesAndRowlessFilesOnly) {
 
   // Nothing left to do the second time.
   EXPECT_EQ(GET(store.RemoveOrphans([&](std::string_view id) -> core::Result<bool> { return id == kept; })), 0);
+}
+
+// Several nodes on one directory: files another node is writing right now (a temporary file,
+// or files renamed into place whose row is not committed yet) are young; with a minimum age
+// they survive another node's start-up, and once old they are removed as orphans.
+TEST_F(Portraits, RemoveOrphansLeavesYoungFilesOfOtherNodesAlone) {
+  const std::string in_flight = core::NewUuid4();  // renamed into place, row not committed yet
+  const std::string stale = core::NewUuid4();      // a crash long ago
+  ASSERT_OK(store.Put(in_flight, AllFiles("new")));
+  ASSERT_OK(store.Put(stale, AllFiles("old")));
+  const fs::path root = store.root();
+  const fs::path young_tmp = root / in_flight.substr(0, 2) / (in_flight + "_64.jpg.00000000000000aa.tmp");
+  const fs::path old_tmp = root / stale.substr(0, 2) / (stale + "_96.jpg.00000000000000bb.tmp");
+  WriteFile(young_tmp, "partial");
+  WriteFile(old_tmp, "partial");
+  const auto long_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file() && e.path().filename().string().starts_with(stale)) fs::last_write_time(e.path(), long_ago);
+  // One file of a descriptor still young keeps all of its files.
+  const std::string half = core::NewUuid4();
+  ASSERT_OK(store.Put(half, AllFiles("half")));
+  fs::last_write_time(root / half.substr(0, 2) / (half + ".jpg"), long_ago);
+
+  auto none = [](std::string_view) -> core::Result<bool> { return false; };
+  EXPECT_EQ(GET(store.RemoveOrphans(none, 60 * 60 * 1000)), 1);
+  for (const auto& [suffix, bytes] : AllFiles("new")) EXPECT_EQ(*GET(store.Get(in_flight, suffix)), bytes);
+  for (const auto& [suffix, bytes] : AllFiles("half")) EXPECT_EQ(*GET(store.Get(half, suffix)), bytes);
+  for (const auto& [suffix, bytes] : AllFiles("old")) EXPECT_FALSE(GET(store.Get(stale, suffix)).has_value());
+  EXPECT_TRUE(fs::exists(young_tmp));
+  EXPECT_FALSE(fs::exists(old_tmp));
+  // Without a minimum age (one node) everything without a row goes.
+  EXPECT_EQ(GET(store.RemoveOrphans(none, 0)), 2);
+  EXPECT_FALSE(fs::exists(young_tmp));
 }
 
 TEST_F(Portraits, RemoveOrphansStopsOnLookupErrors) {

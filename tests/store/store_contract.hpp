@@ -56,7 +56,10 @@ class BackendEnv {
 
 struct Backend {
   std::string name;  // becomes the test-name suffix: letters, digits, '_' only
+  // nullptr when the backend is not available here (e.g. no PostgreSQL server configured):
+  // every case then SKIPs with skip_reason, visibly, instead of passing.
   std::function<std::unique_ptr<BackendEnv>()> make_env;
+  std::string skip_reason = {};
 };
 
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
