@@ -143,9 +143,14 @@ std::string ServerProcess::Output() const {
 
 HttpReply ServerProcess::Request(const std::string& method, const std::string& target, const std::string& body,
                                  std::map<std::string, std::string> headers) {
+  return HttpRequest(port_, method, target, body, std::move(headers));
+}
+
+HttpReply HttpRequest(int port, const std::string& method, const std::string& target, const std::string& body,
+                      std::map<std::string, std::string> headers) {
   boost::asio::io_context ioc;
   beast::tcp_stream stream(ioc);
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)));
+  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
   bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
   req.set(bhttp::field::host, "127.0.0.1");
   for (auto& [k, v] : headers) req.set(k, v);

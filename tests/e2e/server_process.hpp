@@ -46,6 +46,11 @@ class ServerProcess {
   bool own_dir_ = false;
 };
 
+// One HTTP/1.1 request on a new connection to 127.0.0.1:port (any server, e.g. a proxy).
+// Throws on connection and protocol errors.
+HttpReply HttpRequest(int port, const std::string& method, const std::string& target, const std::string& body = "",
+                      std::map<std::string, std::string> headers = {});
+
 // Runs the binary with arguments and returns (exit code, output).
 std::pair<int, std::string> RunFaceport(const std::vector<std::string>& args, const std::string& env = "");
 
