@@ -16,7 +16,7 @@ namespace {
 //  - booleans are BOOLEAN, blobs BYTEA, unix-ms times BIGINT;
 //  - the change feed's seq is assigned from a one-row counter (change_counter), not from a
 //    sequence: see migration 3.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: accounts and their tokens.
     R"sql(
 CREATE TABLE accounts (
@@ -131,6 +131,51 @@ CREATE TABLE change_counter (
   pruned_up_to BIGINT  NOT NULL
 );
 INSERT INTO change_counter(id, seq, pruned_up_to) VALUES (1, 0, 0);
+)sql",
+
+    // 4: handlers (API.md §4 H), three per account (see the SQLite migration 4).
+    //
+    //  - policies is a JSONB object holding only the keys ever PATCHed, merged in place by
+    //    one UPDATE (faceport_json_merge_patch: RFC 7396 like SQLite's json_patch, nested
+    //    objects merged), which also increments version; the UPDATE's row lock serialises
+    //    concurrent PATCHes, so none is lost;
+    //  - accounts created before this migration get their three handlers here
+    //    (gen_random_uuid, PostgreSQL 13+).
+    R"sql(
+CREATE TABLE handlers (
+  id             TEXT   NOT NULL PRIMARY KEY,
+  account_id     TEXT   NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  type           TEXT   NOT NULL CHECK (type IN ('extractor', 'verify', 'identify')),
+  policies       JSONB  NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(policies) = 'object'),
+  version        BIGINT NOT NULL DEFAULT 1 CHECK (version >= 1),
+  create_time_ms BIGINT NOT NULL,
+  last_update_ms BIGINT NOT NULL,
+  UNIQUE (account_id, type)
+);
+CREATE FUNCTION faceport_json_merge_patch(target JSONB, patch JSONB) RETURNS JSONB
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+  result JSONB;
+  k TEXT;
+  v JSONB;
+BEGIN
+  IF jsonb_typeof(patch) <> 'object' THEN
+    RETURN patch;
+  END IF;
+  result := CASE WHEN jsonb_typeof(target) = 'object' THEN target ELSE '{}'::JSONB END;
+  FOR k, v IN SELECT * FROM jsonb_each(patch) LOOP
+    IF jsonb_typeof(v) = 'null' THEN
+      result := result - k;
+    ELSE
+      result := jsonb_set(result, ARRAY[k], faceport_json_merge_patch(result -> k, v), true);
+    END IF;
+  END LOOP;
+  RETURN result;
+END
+$fn$;
+INSERT INTO handlers(id, account_id, type, create_time_ms, last_update_ms)
+SELECT gen_random_uuid()::text, a.id, t.type, a.create_time_ms, a.create_time_ms
+  FROM accounts a CROSS JOIN (VALUES ('extractor'), ('verify'), ('identify')) AS t(type);
 )sql",
 };
 

@@ -85,8 +85,9 @@ core::Status PgStore::CreateAccount(const Account& account, const Token& first_t
           return core::MakeError(core::Errc::EmailExists);
         return std::move(r).error();
       }
-      // Same transaction: if this fails the account insert is rolled back with it.
-      return InsertToken(conn, first_token, account.id);
+      // Same transaction: if either fails the account insert is rolled back with it.
+      if (auto st = InsertToken(conn, first_token, account.id); !st) return st;
+      return InsertHandlers(conn, account.id, account.create_time_ms);
     });
   });
 }

@@ -49,6 +49,21 @@ Descriptor ReadDescriptor(const PgRows& r, int i, bool with_values) {
   return d;
 }
 
+core::Status InsertDescriptor(Connection& conn, const Descriptor& d) {
+  if (d.person_id) return core::InternalError("create descriptors: person_id must be empty at creation");
+  if (d.account_id.empty()) return core::InternalError("create descriptors: empty account_id");
+  const std::string values = EncodeValues(d.values);
+  const int64_t last_update = d.last_update_ms != 0 ? d.last_update_ms : d.create_time_ms;
+  auto inserted = Q(conn,
+                    "INSERT INTO descriptors(id, account_id, version, values_f32le, person_id, person_link_seq,"
+                    " has_portrait, create_time_ms, last_update_ms, last_unlink_ms)"
+                    " VALUES ($1, $2, $3, $4, NULL, NULL, $5, $6, $7, $6)",
+                    "insert descriptor", d.id, d.account_id, int64_t{d.version}, Bytes{values}, d.has_portrait,
+                    d.create_time_ms, last_update);
+  if (!inserted) return std::move(inserted).error();
+  return AppendChange(conn, d.account_id, ChangeKind::DescriptorAdded, d.id, "", "");
+}
+
 core::Status PgStore::CreateDescriptors(const std::vector<Descriptor>& descriptors) {
   return NoThrow("create descriptors", [&]() -> core::Status {
     if (descriptors.empty()) return {};
@@ -57,18 +72,8 @@ core::Status PgStore::CreateDescriptors(const std::vector<Descriptor>& descripto
       if (d.account_id.empty()) return core::InternalError("create descriptors: empty account_id");
     }
     return Write([&](Connection& conn) -> core::Status {
-      for (const auto& d : descriptors) {
-        const std::string values = EncodeValues(d.values);
-        const int64_t last_update = d.last_update_ms != 0 ? d.last_update_ms : d.create_time_ms;
-        auto inserted = Q(conn,
-                          "INSERT INTO descriptors(id, account_id, version, values_f32le, person_id, person_link_seq,"
-                          " has_portrait, create_time_ms, last_update_ms, last_unlink_ms)"
-                          " VALUES ($1, $2, $3, $4, NULL, NULL, $5, $6, $7, $6)",
-                          "insert descriptor", d.id, d.account_id, int64_t{d.version}, Bytes{values}, d.has_portrait,
-                          d.create_time_ms, last_update);
-        if (!inserted) return std::move(inserted).error();
-        if (auto c = AppendChange(conn, d.account_id, ChangeKind::DescriptorAdded, d.id, "", ""); !c) return c;
-      }
+      for (const auto& d : descriptors)
+        if (auto st = InsertDescriptor(conn, d); !st) return st;
       return {};
     });
   });

@@ -146,6 +146,13 @@ class PgStore final : public Store {
   core::Status LinkList(std::string_view account_id, std::string_view list_id, ListType member_type,
                         LinkAction action, const std::vector<std::string>& ids, int64_t now_ms) override;
 
+  // handlers, pipelines (pg_store_handlers.cpp, pg_store_persons.cpp)
+  core::Result<std::optional<Handler>> GetHandler(std::string_view account_id, HandlerType type) override;
+  core::Result<std::optional<int64_t>> PatchHandlerPolicies(std::string_view account_id, HandlerType type,
+                                                            std::string_view patch, int64_t now_ms) override;
+  core::Status CreatePersonWithDescriptor(const Person& person, const Descriptor& descriptor,
+                                          const std::optional<std::string>& list_id, int64_t now_ms) override;
+
   // change feed, snapshot, notices (pg_store_changes.cpp, pg_listener.cpp)
   core::Result<std::vector<Change>> ChangesSince(int64_t after_seq, int limit) override;
   core::Result<int64_t> LastChangeSeq() override;
@@ -239,6 +246,23 @@ std::string EncodeValues(const std::vector<float>& values);
 // from change_counter (migration 3), and marks the connection so that the commit notifies.
 core::Status AppendChange(Connection& conn, std::string_view account_id, ChangeKind kind,
                           std::string_view descriptor_id, std::string_view person_id, std::string_view list_id);
+
+// Steps inside the caller's write transaction, shared by the one-object methods and the
+// one-request pipelines (the same split as the SQLite backend):
+//   InsertDescriptor  CreateDescriptors for one descriptor (DescriptorAdded);
+//   InsertPerson      CreatePerson;
+//   AttachDescriptor  attaches an unlinked descriptor to a person (both the account's)
+//                     (DescriptorPersonSet);
+//   LinkListMember    attaches/detaches one member known to be the account's (no-op when
+//                     already so) (ListMemberAdded/Removed);
+//   InsertHandlers    the account's three handlers (CreateAccount).
+core::Status InsertDescriptor(Connection& conn, const Descriptor& descriptor);
+core::Status InsertPerson(Connection& conn, const Person& person);
+core::Status AttachDescriptor(Connection& conn, std::string_view account_id, std::string_view person_id,
+                              std::string_view descriptor_id, int64_t now_ms);
+core::Status LinkListMember(Connection& conn, std::string_view account_id, std::string_view list_id, ListType type,
+                            LinkAction action, std::string_view id, int64_t now_ms);
+core::Status InsertHandlers(Connection& conn, std::string_view account_id, int64_t create_time_ms);
 
 // The account's list with its type (nullopt when the account has no such list).
 core::Result<std::optional<ListType>> FindListType(Connection& conn, std::string_view account_id,

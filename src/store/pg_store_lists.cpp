@@ -75,7 +75,9 @@ core::Result<bool> MemberExists(Connection& conn, std::string_view account_id, L
   return r->rows() > 0;
 }
 
-core::Status LinkOne(Connection& conn, std::string_view account_id, std::string_view list_id, ListType type,
+}  // namespace
+
+core::Status LinkListMember(Connection& conn, std::string_view account_id, std::string_view list_id, ListType type,
                      LinkAction action, std::string_view id, int64_t now_ms) {
   const bool persons = type == ListType::Persons;
   core::Result<int64_t> changed = int64_t{0};
@@ -109,8 +111,6 @@ core::Status LinkOne(Connection& conn, std::string_view account_id, std::string_
   return AppendChange(conn, account_id, kind, persons ? std::string_view() : id, persons ? id : std::string_view(),
                       list_id);
 }
-
-}  // namespace
 
 core::Result<std::optional<ListType>> FindListType(Connection& conn, std::string_view account_id,
                                                    std::string_view list_id) {
@@ -227,7 +227,7 @@ core::Status PgStore::LinkList(std::string_view account_id, std::string_view lis
         if (!*exists) return core::MakeError(core::Errc::ObjectsNotFound, {std::string(ListTypeName(member_type))});
       }
       for (const auto& id : ids)
-        if (auto st = LinkOne(conn, account_id, list_id, member_type, action, id, now_ms); !st) return st;
+        if (auto st = LinkListMember(conn, account_id, list_id, member_type, action, id, now_ms); !st) return st;
       return {};
     });
   });

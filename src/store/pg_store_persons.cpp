@@ -30,19 +30,35 @@ Person ReadPerson(const PgRows& r, int i) {
   return p;
 }
 
+core::Status InsertPerson(Connection& conn, const Person& person) {
+  if (person.account_id.empty()) return core::InternalError("create person: empty account_id");
+  const int64_t last_update = person.last_update_ms != 0 ? person.last_update_ms : person.create_time_ms;
+  auto r = Q(conn,
+             "INSERT INTO persons(id, account_id, user_data, external_id, create_time_ms, last_update_ms)"
+             " VALUES ($1, $2, $3, $4, $5, $6)",
+             "insert person", person.id, person.account_id, person.user_data, person.external_id,
+             person.create_time_ms, last_update);
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+core::Status AttachDescriptor(Connection& conn, std::string_view account_id, std::string_view person_id,
+                              std::string_view descriptor_id, int64_t now_ms) {
+  auto linked = Exec(conn,
+                     "UPDATE descriptors SET person_id = $2, last_update_ms = $3, person_link_seq ="
+                     " (SELECT coalesce(max(person_link_seq), 0) + 1 FROM descriptors WHERE person_id = $2)"
+                     " WHERE id = $1",
+                     "attach descriptor", descriptor_id, person_id, now_ms);
+  if (!linked) return std::move(linked).error();
+  auto touched = Exec(conn, "UPDATE persons SET last_update_ms = $2 WHERE id = $1", "touch person", person_id, now_ms);
+  if (!touched) return std::move(touched).error();
+  return AppendChange(conn, account_id, ChangeKind::DescriptorPersonSet, descriptor_id, person_id, "");
+}
+
 core::Status PgStore::CreatePerson(const Person& person) {
   return NoThrow("create person", [&]() -> core::Status {
     if (person.account_id.empty()) return core::InternalError("create person: empty account_id");
-    const int64_t last_update = person.last_update_ms != 0 ? person.last_update_ms : person.create_time_ms;
-    return Write([&](Connection& conn) -> core::Status {
-      auto r = Q(conn,
-                 "INSERT INTO persons(id, account_id, user_data, external_id, create_time_ms, last_update_ms)"
-                 " VALUES ($1, $2, $3, $4, $5, $6)",
-                 "insert person", person.id, person.account_id, person.user_data, person.external_id,
-                 person.create_time_ms, last_update);
-      if (!r) return std::move(r).error();
-      return {};
-    });
+    return Write([&](Connection& conn) -> core::Status { return InsertPerson(conn, person); });
   });
 }
 
@@ -148,25 +164,40 @@ core::Status PgStore::LinkPersonDescriptor(std::string_view account_id, std::str
       if (action == LinkAction::Attach) {
         if (current == person_id) return {};
         if (current) return core::MakeError(core::Errc::DescriptorAlreadyAttached);
-        auto linked = Exec(conn,
-                           "UPDATE descriptors SET person_id = $2, last_update_ms = $3, person_link_seq ="
-                           " (SELECT coalesce(max(person_link_seq), 0) + 1 FROM descriptors WHERE person_id = $2)"
-                           " WHERE id = $1",
-                           "attach descriptor", descriptor_id, person_id, now_ms);
-        if (!linked) return std::move(linked).error();
-      } else {
-        if (current != person_id) return {};
-        auto unlinked = Exec(conn,
-                             "UPDATE descriptors SET person_id = NULL, person_link_seq = NULL, last_unlink_ms = $2,"
-                             " last_update_ms = $2 WHERE id = $1",
-                             "detach descriptor", descriptor_id, now_ms);
-        if (!unlinked) return std::move(unlinked).error();
+        return AttachDescriptor(conn, account_id, person_id, descriptor_id, now_ms);
       }
+      if (current != person_id) return {};
+      auto unlinked = Exec(conn,
+                           "UPDATE descriptors SET person_id = NULL, person_link_seq = NULL, last_unlink_ms = $2,"
+                           " last_update_ms = $2 WHERE id = $1",
+                           "detach descriptor", descriptor_id, now_ms);
+      if (!unlinked) return std::move(unlinked).error();
       auto touched = Exec(conn, "UPDATE persons SET last_update_ms = $2 WHERE id = $1", "touch person", person_id,
                           now_ms);
       if (!touched) return std::move(touched).error();
-      return AppendChange(conn, account_id, ChangeKind::DescriptorPersonSet, descriptor_id,
-                          action == LinkAction::Attach ? person_id : std::string_view(), "");
+      return AppendChange(conn, account_id, ChangeKind::DescriptorPersonSet, descriptor_id, "", "");
+    });
+  });
+}
+
+core::Status PgStore::CreatePersonWithDescriptor(const Person& person, const Descriptor& descriptor,
+                                                 const std::optional<std::string>& list_id, int64_t now_ms) {
+  return NoThrow("create person with descriptor", [&]() -> core::Status {
+    if (person.account_id.empty() || person.account_id != descriptor.account_id)
+      return core::InternalError("create person with descriptor: objects of different accounts");
+    return Write([&](Connection& conn) -> core::Status {
+      // The list is checked last, after the inserts (as in the SQLite backend): its failure
+      // rolls back the rows written before it.
+      if (auto st = InsertDescriptor(conn, descriptor); !st) return st;
+      if (auto st = InsertPerson(conn, person); !st) return st;
+      if (auto st = AttachDescriptor(conn, person.account_id, person.id, descriptor.id, now_ms); !st) return st;
+      if (!list_id) return {};
+      auto type = FindListType(conn, person.account_id, *list_id);
+      if (!type) return std::move(type).error();
+      if (!*type) return core::MakeError(core::Errc::ListNotFoundRef);
+      if (**type != ListType::Persons) return core::MakeError(core::Errc::WrongListType, {"persons"});
+      return LinkListMember(conn, person.account_id, *list_id, ListType::Persons, LinkAction::Attach, person.id,
+                            now_ms);
     });
   });
 }

@@ -36,6 +36,7 @@ class Handlers : public StorageTest {
  protected:
   void SetUp() override {
     StorageTest::SetUp();
+    if (IsSkipped()) return;  // backend not available here
     token_ = Register("handlers@example.com");
   }
   Reply Patch(const std::string& type, const json::value& body, const std::string& token = "") {

@@ -145,8 +145,8 @@ TEST_F(PgNodes, ConcurrentStartupsMigrateOnce) {
   for (auto& t : nodes) t.join();
   EXPECT_EQ(ok.load(), 4);
   RawPg raw(*url);
-  EXPECT_EQ(raw.Query("SELECT count(*) FROM schema_migrations"), "3");
-  EXPECT_EQ(raw.Query("SELECT max(version) FROM schema_migrations"), "3");
+  EXPECT_EQ(raw.Query("SELECT count(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(raw.Query("SELECT max(version) FROM schema_migrations"), "4");
 }
 
 TEST_F(PgNodes, NewerSchemaIsRefused) {
