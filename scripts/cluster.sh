@@ -35,7 +35,9 @@ cluster_start() {
   CLUSTER_DIR=$(mktemp -d /tmp/faceport_cluster_XXXXXX)
   export CLUSTER_DIR
   mkdir -p "$CLUSTER_DIR/portraits" "$CLUSTER_DIR/nginx_tmp"
-  chmod 1777 "$CLUSTER_DIR/nginx_tmp"  # nginx workers run as nobody when started as root
+  # nginx workers run as nobody when started as root: they must reach their temp directory.
+  chmod 711 "$CLUSTER_DIR"
+  chmod 1777 "$CLUSTER_DIR/nginx_tmp"
 
   # The database: a fresh one on the given server, or a throwaway server of our own.
   if [ -n "${FACEPORT_TEST_PG_URL:-}" ]; then
@@ -88,6 +90,7 @@ http {
   uwsgi_temp_path $CLUSTER_DIR/nginx_tmp/uwsgi;
   scgi_temp_path $CLUSTER_DIR/nginx_tmp/scgi;
   client_max_body_size 16m;
+  client_body_buffer_size 16m;  # request bodies (images) stay in memory
   upstream faceport {
 $upstreams    keepalive 64;
   }
@@ -123,10 +126,14 @@ cluster_kill_node() {
 
 cluster_stop() {
   [ -n "${CLUSTER_DIR:-}" ] || return 0
-  [ -n "${CLUSTER_NGINX_PID:-}" ] && kill "$CLUSTER_NGINX_PID" 2>/dev/null && wait "$CLUSTER_NGINX_PID" 2>/dev/null
+  # Exit statuses of the stopped processes do not matter here (and must not trip set -e).
+  if [ -n "${CLUSTER_NGINX_PID:-}" ]; then
+    kill "$CLUSTER_NGINX_PID" 2>/dev/null || true
+    wait "$CLUSTER_NGINX_PID" 2>/dev/null || true
+  fi
   local pid
-  for pid in "${CLUSTER_NODE_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${CLUSTER_NODE_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  for pid in "${CLUSTER_NODE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CLUSTER_NODE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   pg_throwaway_stop
   rm -rf "$CLUSTER_DIR"
   unset CLUSTER_DIR CLUSTER_NGINX_PID

@@ -18,6 +18,14 @@ MODE=${1:-e2e}
 NODES=${NODES:-3}
 E2E=$ROOT/build/release/tests/e2e/e2e_tests
 
+# Exit 77 (CTest's SKIP_RETURN_CODE) when the machine lacks what the deployment needs.
+if ! [ -x /usr/sbin/nginx ]; then echo "SKIP: nginx is not installed (apt-get install nginx-light)" >&2; exit 77; fi
+if [ -z "${FACEPORT_TEST_PG_URL:-}" ] && ! [ -x "$PG_BIN/initdb" ]; then
+  echo "SKIP: no PostgreSQL (apt-get install postgresql, or set FACEPORT_TEST_PG_URL)" >&2
+  exit 77
+fi
+if [ "$MODE" = e2e ] && ! [ -x "$E2E" ]; then echo "no $E2E: build first" >&2; exit 1; fi
+
 cluster_start "$NODES"
 
 case "$MODE" in
