@@ -6,7 +6,8 @@
 #   pg_throwaway_start [port]   # default: a free port from 55432 up
 #       -> exports PG_THROWAWAY_URL=postgresql://faceport@127.0.0.1:<port>/faceport
 #          and PG_THROWAWAY_DIR (data directory, socket directory and log)
-#   pg_throwaway_stop           # stops it and removes the directory (idempotent)
+#   pg_throwaway_stop           # stops it and removes the directory (idempotent; only a
+#                               # server this shell started, never one a parent process did)
 #
 # initdb refuses to run as root, so as root the server runs as the `postgres` system user
 # (runuser) in a directory that user owns; otherwise it runs as the current user. Durability
@@ -37,6 +38,9 @@ pg_throwaway_start() {
   local port=${1:-$(_pg_free_port 55432)}
   PG_THROWAWAY_DIR=$(mktemp -d /tmp/faceport_pg_XXXXXX)
   export PG_THROWAWAY_DIR
+  # Not exported: a child script that sources this file (and inherits PG_THROWAWAY_DIR) must
+  # never stop a server its parent started.
+  _PG_THROWAWAY_MINE=$PG_THROWAWAY_DIR
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_THROWAWAY_DIR"; fi
   chmod 700 "$PG_THROWAWAY_DIR"
   _pg_as_owner "$PG_BIN/initdb" -D "$PG_THROWAWAY_DIR/data" -U faceport -A trust -E UTF8 --no-locale \
@@ -51,7 +55,9 @@ pg_throwaway_start() {
 }
 
 pg_throwaway_stop() {
-  [ -n "${PG_THROWAWAY_DIR:-}" ] && [ -d "$PG_THROWAWAY_DIR" ] || return 0
+  [ -n "${_PG_THROWAWAY_MINE:-}" ] && [ "${_PG_THROWAWAY_MINE}" = "${PG_THROWAWAY_DIR:-}" ] &&
+    [ -d "$PG_THROWAWAY_DIR" ] || return 0
+  unset _PG_THROWAWAY_MINE
   _pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_THROWAWAY_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PG_THROWAWAY_DIR"
   unset PG_THROWAWAY_DIR PG_THROWAWAY_URL PG_THROWAWAY_PORT
