@@ -149,10 +149,11 @@ core::Result<ResolvedCandidates> ResolveCandidates(Context& ctx, const Candidate
                                                    const match::Index& index) {
   ResolvedCandidates r;
   if (p.list_id) {
-    auto l = ctx.store.GetList(ctx.account_id, *p.list_id);
+    // Existence and type only: GetList would count the members (a scan of them).
+    auto l = ctx.store.GetListType(ctx.account_id, *p.list_id);
     if (!l) return std::move(l).error();
     if (!l->has_value()) return core::MakeError(Errc::ListNotFoundRef);
-    const store::ListType type = (*l)->type;
+    const store::ListType type = **l;
     if (rules.list_type && type != *rules.list_type) return WrongListTypeError(*rules.list_type);
     auto id = match::ParseId(*p.list_id);
     r.persons = type == store::ListType::Persons;
@@ -332,6 +333,7 @@ void Api::AddMatchingRoutes() {
 
     std::vector<std::vector<float>> refs;
     json::object face_json;
+    std::optional<json::object> exif;  // extract_exif=1: top level, as POST /4/storage/descriptors
     if (descriptor_body) {
       auto d = StoreUploadedDescriptor({*engine_, store_, *portraits_}, c.who.account_id, c.req.body,
                                        mime != kDescriptorType);
@@ -347,13 +349,16 @@ void Api::AddMatchingRoutes() {
       const ExtractedFace& f = ex->faces.front();
       if (!f.face.descriptor) return core::InternalError("search: the engine returned no descriptor");
       face_json = FaceJson(f, *params);
+      if (params->extract_exif) exif = ExifJson(ex->exif);
       refs.push_back(f.face.descriptor->values);
     }
     auto found = TopK(ctx, *index, refs, *cands, static_cast<std::size_t>(*limit));
     if (!found) return std::move(found).error();
     auto arr = RenderCandidates(ctx, *found, cands->persons);
     if (!arr) return std::move(arr).error();
-    return Json(201, json::object{{"face", std::move(face_json)}, {"candidates", std::move(*arr)}});
+    json::object out{{"face", std::move(face_json)}, {"candidates", std::move(*arr)}};
+    if (exif) out["exif"] = std::move(*exif);
+    return Json(201, std::move(out));
   });
 }
 

@@ -10,6 +10,7 @@
 
 #include "api/index_follower.hpp"
 #include "api_fixture.hpp"
+#include "core/clock.hpp"
 #include "core/uuid.hpp"
 #include "face/descriptor_codec.hpp"
 #include "face/engine.hpp"
@@ -356,6 +357,128 @@ TEST_F(Matching, AnotherAccountsIdsBehaveAsUnknownOnes) {
   auto r = Post("/4/matching/identify?person_id=" + op + "&list_id=" + opl, other);
   ASSERT_EQ(r.status, 201u) << r.body;
   EXPECT_EQ(Candidates(r).size(), 1u);
+}
+
+TEST_F(Matching, PrecedenceOfAlternativesAndLimitBounds) {
+  auto v = RandomUnit();
+  const auto ref_d = Upload(v);
+  const auto ref_p = Person("ref");
+  Attach(ref_p, Upload(RandomUnit()));
+  const auto in_list = Person("in_list"), in_ids = Person("in_ids");
+  Attach(in_list, Upload(v));  // the same vector as ref_d
+  Attach(in_ids, Upload(v));
+  const auto plist = List("persons");
+  Link(plist, "person_ids", {in_list});
+  auto only = [&](const std::string& target) {
+    auto r = Post(target);
+    EXPECT_EQ(r.status, 201u) << target << " " << r.body;
+    std::vector<std::string> out;
+    if (r.status != 201) return out;
+    auto body = r.Json();
+    for (const auto& c : body.at("candidates").as_array())
+      out.emplace_back(c.as_object().contains("person_id") ? c.at("person_id").as_string() : c.at("id").as_string());
+    return out;
+  };
+  // identify: list_id wins over person_ids.
+  EXPECT_EQ(only("/4/matching/identify?descriptor_id=" + ref_d + "&list_id=" + plist + "&person_ids=" + in_ids),
+            std::vector<std::string>{in_list});
+  EXPECT_EQ(only("/4/matching/identify?descriptor_id=" + ref_d + "&person_ids=" + in_ids),
+            std::vector<std::string>{in_ids});
+  // identify: person_id wins over descriptor_id (ref_p's descriptor is a random vector: low
+  // similarity to both; ref_d's would be ~1).
+  auto r = Post("/4/matching/identify?person_id=" + ref_p + "&descriptor_id=" + ref_d + "&person_ids=" + in_ids);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  ASSERT_EQ(Candidates(r).size(), 1u);
+  EXPECT_LT(Sim(Candidates(r)[0]), 0.5);
+  r = Post("/4/matching/identify?descriptor_id=" + ref_d + "&person_ids=" + in_ids);
+  ASSERT_EQ(Candidates(r).size(), 1u);
+  EXPECT_GT(Sim(Candidates(r)[0]), 0.99);
+  // An alternative that is not used must still be well-formed.
+  EXPECT_EQ(Post("/4/matching/identify?person_id=" + ref_p + "&descriptor_id=nope&list_id=" + plist).ErrorCode(), 12012);
+  EXPECT_EQ(Post("/4/matching/identify?descriptor_id=" + ref_d + "&list_id=" + plist + "&person_ids=x").ErrorCode(),
+            12012);
+  // limit: 1..5 inclusive, integers only, default 3 (tested above).
+  for (const char* bad : {"0", "6", "-1", "1.5", "abc", ""})
+    EXPECT_EQ(Post("/4/matching/identify?descriptor_id=" + ref_d + "&list_id=" + plist + "&limit=" + bad).ErrorCode(),
+              12012)
+        << bad;
+  for (const char* bad : {"0", "6"})
+    EXPECT_EQ(Post("/4/matching/match?descriptor_id=" + ref_d + "&descriptor_ids=" + ref_d + "&limit=" + bad).ErrorCode(),
+              12012)
+        << bad;
+  std::vector<std::string> many;
+  for (int i = 0; i < 7; ++i) many.push_back(Upload(RandomUnit()));
+  std::string ids;
+  for (const auto& d : many) ids += (ids.empty() ? "" : ",") + d;
+  for (int limit = 1; limit <= 5; ++limit) {
+    r = Post("/4/matching/match?descriptor_id=" + ref_d + "&descriptor_ids=" + ids + "&limit=" + std::to_string(limit));
+    ASSERT_EQ(r.status, 201u) << r.body;
+    EXPECT_EQ(Candidates(r).size(), size_t(limit));
+  }
+  r = Post("/4/matching/match?descriptor_id=" + ref_d + "&descriptor_ids=" + ids);
+  EXPECT_EQ(Candidates(r).size(), 3u);
+}
+
+TEST_F(Matching, SearchPrecedenceLimitAndExif) {
+  if (!HaveFaces()) GTEST_SKIP() << "no " << kFaces;
+  const auto p = Person("id00");
+  Attach(p, Extract("img2.jpg"));
+  const auto d = Extract("img4.jpg");  // id00 too, not attached
+  const auto dlist = List("descriptors");
+  const auto other = Upload(RandomUnit());
+  Link(dlist, "descriptor_ids", {other});
+  auto h = Auth();
+  h.emplace_back("Content-Type", "image/jpeg");
+  const std::string photo = ReadFile(kFaces + "/img1.jpg");
+  auto first = [&](const std::string& query) {
+    auto r = Send("POST", "/4/matching/search?" + query, photo, h);
+    EXPECT_EQ(r.status, 201u) << query << " " << r.body;
+    std::string out;
+    if (r.status != 201) return out;
+    auto body = r.Json();
+    const auto& c = body.at("candidates").as_array();
+    if (c.empty()) return out;
+    out = c[0].as_object().contains("person_id") ? c[0].at("person_id").as_string() : c[0].at("id").as_string();
+    return out;
+  };
+  // list_id (a descriptors list: descriptor candidates) > person_ids > descriptor_ids.
+  EXPECT_EQ(first("list_id=" + dlist + "&person_ids=" + p + "&descriptor_ids=" + d), other);
+  EXPECT_EQ(first("person_ids=" + p + "&descriptor_ids=" + d), p);
+  EXPECT_EQ(first("descriptor_ids=" + d), d);
+  for (const char* bad : {"0", "6"}) {
+    auto r = Send("POST", "/4/matching/search?descriptor_ids=" + d + "&limit=" + bad, photo, h);
+    EXPECT_EQ(r.ErrorCode(), 12012) << bad << " " << r.body;
+  }
+  // extract_exif=1: the tags at the top level, as POST /4/storage/descriptors answers.
+  auto r = Send("POST", "/4/matching/search?descriptor_ids=" + d + "&extract_exif=1", photo, h);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  auto body = r.Json();
+  EXPECT_TRUE(body.at("exif").is_object());
+  r = Send("POST", "/4/matching/search?descriptor_ids=" + d, photo, h);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_FALSE(r.Json().contains("exif"));
+}
+
+// The collector's deletes reach the index: a collected descriptor is no candidate and no
+// reference any more (the request catches up with the change feed first).
+TEST_F(Matching, CollectedDescriptorsLeaveTheIndex) {
+  const auto keep = Upload(RandomUnit());
+  const auto p = Person("p");
+  Attach(p, keep);
+  const auto gone = Upload(RandomUnit());
+  auto r = Post("/4/matching/match?descriptor_id=" + keep + "&descriptor_ids=" + gone);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  ASSERT_EQ(Candidates(r).size(), 1u);
+  auto collected = store_->CollectUnlinkedDescriptors(core::NowMillis() + 1000, 0);
+  ASSERT_TRUE(collected) << collected.error().log_detail;
+  ASSERT_EQ(collected->size(), 1u);
+  EXPECT_EQ(Post("/4/matching/match?descriptor_id=" + keep + "&descriptor_ids=" + gone).ErrorCode(), 11020);
+  EXPECT_EQ(Post("/4/matching/match?descriptor_id=" + gone + "&descriptor_ids=" + keep).ErrorCode(), 11018);
+  EXPECT_EQ(Post("/4/matching/verify?descriptor_id=" + gone + "&person_id=" + p).ErrorCode(), 11018);
+  r = Post("/4/matching/verify?descriptor_id=" + keep + "&person_id=" + p);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  ASSERT_EQ(Candidates(r).size(), 1u);
+  EXPECT_GT(Sim(Candidates(r)[0]), 0.99);
 }
 
 // Writes through the API and matches from several threads: a match sees every write
