@@ -316,6 +316,10 @@ class Store {
   // --- lists ----------------------------------------------------------------------------
   virtual core::Status CreateList(const List& list) = 0;
   virtual core::Result<std::optional<List>> GetList(std::string_view account_id, std::string_view list_id) = 0;
+  // Whether the account has the list, and its type, without GetList's member count (which reads
+  // every membership row: tens of milliseconds for a million members). For matching requests.
+  virtual core::Result<std::optional<ListType>> GetListType(std::string_view account_id,
+                                                            std::string_view list_id) = 0;
   // One page of the account's lists of one type (with member counts), count = lists of that type.
   virtual core::Result<PageOf<List>> ListLists(std::string_view account_id, ListType type, PageRequest page) = 0;
   // The members of a list, one page in the members' creation order (as PageOf says; not in

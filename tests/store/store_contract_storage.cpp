@@ -485,6 +485,11 @@ TEST_P(StoreContract, CreateGetUpdateAndListLists) {
   EXPECT_EQ(got->count, 0);
   EXPECT_EQ(GET(s().GetList(a.id, d1.id))->type, ListType::Descriptors);
   EXPECT_FALSE(GET(s().GetList(a.id, core::NewUuid4())).has_value());
+  EXPECT_EQ(GET(s().GetListType(a.id, p1.id)), std::optional<ListType>(ListType::Persons));
+  EXPECT_EQ(GET(s().GetListType(a.id, d1.id)), std::optional<ListType>(ListType::Descriptors));
+  EXPECT_FALSE(GET(s().GetListType(a.id, core::NewUuid4())).has_value());
+  Account other = MustCreateAccount("lists-other@example.com");
+  EXPECT_FALSE(GET(s().GetListType(other.id, p1.id)).has_value()) << "another account's list is unknown";
 
   auto persons_lists = GET(s().ListLists(a.id, ListType::Persons, PageRequest{1, 10}));
   EXPECT_EQ(persons_lists.count, 3);
