@@ -238,6 +238,59 @@ TEST_F(IndexTest, PersonsLists) {
   EXPECT_EQ(r[0].person_id, MakeId(10));
 }
 
+// A list holding a large share of the account is scanned in row order with a membership check
+// (index.cpp, "dense"); a small one gathers its rows. Both must give exactly what the explicit
+// id set of the same members gives (always gathered), whatever the share, for descriptors and
+// for persons (several descriptors per person, some unattached, near-duplicate vectors so that
+// many rows pass the top-k threshold).
+TEST_F(IndexTest, ListsOfEveryShareAgreeWithTheirIdSets) {
+  Index big{IndexOptions{.dim = 64}};
+  const size_t rows = 2000, persons = 500;
+  auto base = RandomVector(rng, 64);
+  std::vector<Id> descs, people;
+  for (size_t p = 0; p < persons; ++p) people.push_back(MakeId(50000 + p));
+  for (size_t i = 0; i < rows; ++i) {
+    descs.push_back(MakeId(i + 1));
+    const std::optional<Id> person = i % 5 == 4 ? std::nullopt : std::optional<Id>(people[(i * 7) % persons]);
+    ASSERT_TRUE(big.Add(kAcc, descs.back(), person, i % 3 ? RandomVector(rng, 64) : Near(rng, base, 0.3f)).ok());
+  }
+  std::shuffle(descs.begin(), descs.end(), rng);
+  std::shuffle(people.begin(), people.end(), rng);
+  int list_no = 0;
+  // Shares around the dense threshold (1/8 of the rows) and far from it on both sides.
+  for (double share : {0.01, 0.1, 0.124, 0.126, 0.2, 0.5, 1.0}) {
+    const Id dl = MakeId(900000 + list_no++), pl = MakeId(900000 + list_no++);
+    ASSERT_TRUE(big.CreateList(kAcc, dl, ListKind::kDescriptors));
+    ASSERT_TRUE(big.CreateList(kAcc, pl, ListKind::kPersons));
+    const std::vector<Id> dm(descs.begin(), descs.begin() + long(share * rows));
+    // Persons: a share of the rows' worth of persons (4 rows per attached person on average).
+    const std::vector<Id> pm(people.begin(), people.begin() + long(std::min(1.0, share * 4) * persons));
+    ASSERT_TRUE(big.AddToList(kAcc, dl, dm).ok());
+    ASSERT_TRUE(big.AddToList(kAcc, pl, pm).ok());
+    for (int qn = 0; qn < 5; ++qn) {
+      const auto q = qn % 2 ? RandomVector(rng, 64) : Near(rng, base, 0.3f);
+      for (size_t k : {1, 3, 5}) {
+        auto a = big.Match(kAcc, q, Target::DescriptorsList(dl), k);
+        auto b = big.Match(kAcc, q, Target::DescriptorIds(dm), k);
+        ASSERT_TRUE(a.ok() && b.ok());
+        ASSERT_EQ(a->size(), std::min(k, dm.size())) << share;
+        EXPECT_EQ(DescIds(*a), DescIds(*b)) << "descriptors, share " << share << " k " << k;
+        auto c = big.Match(kAcc, q, Target::PersonsList(pl), k);
+        auto d = big.Match(kAcc, q, Target::PersonIds(pm), k);
+        ASSERT_TRUE(c.ok() && d.ok());
+        ASSERT_EQ(c->size(), d->size()) << share;
+        EXPECT_EQ(DescIds(*c), DescIds(*d)) << "persons, share " << share << " k " << k;
+        std::set<Id> distinct;
+        for (const auto& x : *c) {
+          ASSERT_TRUE(x.person_id.has_value());
+          distinct.insert(*x.person_id);
+        }
+        EXPECT_EQ(distinct.size(), c->size()) << "one candidate per person";
+      }
+    }
+  }
+}
+
 TEST_F(IndexTest, AccountsAreIsolated) {
   auto a = RandomVector(rng, 64);
   ASSERT_TRUE(idx.Add(kAcc, MakeId(1), MakeId(9), a).ok());
