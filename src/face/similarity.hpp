@@ -3,8 +3,9 @@
 // Monotone logistic map centred on the cosine of FAR ~1e-3 for fr_feature (0.34), rescaled so
 // that cosine -1 -> 0 and +1 -> 1 exactly:
 //   s(c) = (L(c) - L(-1)) / (L(1) - L(-1)),  L(c) = 1 / (1 + exp(-kSlope (c - kCentre)))
-// Operating points (docs/FACE_ENGINE.md): cosine 0.34 (FAR 1e-3) -> 0.50,
-// 0.41 (1e-4) -> 0.67, 0.47 (1e-5) -> 0.79; genuine mean 0.67 -> 0.96; impostor mean 0.01 -> 0.03.
+// Operating points on LFW (docs/MATCHING.md; bench/match/match_bench prints them from the
+// unrounded cosines): cosine 0.335 (FAR 1e-3) -> 0.487, 0.411 (1e-4) -> 0.670, 0.475 (1e-5)
+// -> 0.796; genuine mean 0.67 -> 0.96; impostor mean 0.01 -> 0.03.
 #include <cmath>
 #include <cstddef>
 
