@@ -1,6 +1,7 @@
 #include "api/index_follower.hpp"
 
 #include <chrono>
+#include <deque>
 
 #include "core/log.hpp"
 
@@ -26,37 +27,122 @@ core::Status IndexFollower::Load() {
   return LoadLocked();
 }
 
+namespace {
+
+// One row of the snapshot, parsed: a descriptor (with its person and descriptors lists) or a
+// persons-list membership (id = the list, person = the member).
+struct LoadItem {
+  bool person_link = false;
+  match::Id account, id;
+  std::optional<match::Id> person;
+  std::vector<float> values;
+  std::vector<match::Id> lists;
+};
+
+// Hands batches of LoadItems from the thread reading the snapshot to the thread filling the
+// index (bounded: the reader waits when kMaxBatches are queued).
+class LoadQueue {
+ public:
+  static constexpr size_t kBatch = 512, kMaxBatches = 8;
+  void Push(std::vector<LoadItem> batch) {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return q_.size() < kMaxBatches; });
+    q_.push_back(std::move(batch));
+    cv_.notify_all();
+  }
+  void Close() {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  // False when closed and drained.
+  bool Pop(std::vector<LoadItem>& out) {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return false;
+    out = std::move(q_.front());
+    q_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<LoadItem>> q_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
 core::Status IndexFollower::LoadLocked() {
   const auto t0 = std::chrono::steady_clock::now();
   auto fresh = std::make_shared<match::Index>(match::IndexOptions{opt_.dim, nullptr});
   int64_t descriptors = 0, skipped = 0, person_links = 0;
+  // Two threads: this one reads the snapshot (SQLite, decoding, parsing ids), the other one
+  // fills the index (normalise, quantise, hash maps) in snapshot order. Each side is about
+  // half of the work, so on two cores a million descriptors load in about half the time.
+  LoadQueue queue;
+  std::thread filler([&] {
+    std::vector<LoadItem> batch;
+    while (queue.Pop(batch)) {
+      for (auto& it : batch) {
+        if (it.person_link) {
+          fresh->CreateList(it.account, it.id, match::ListKind::kPersons);
+          (void)fresh->AddToList(it.account, it.id, std::span<const match::Id>(&*it.person, 1));
+          ++person_links;
+          continue;
+        }
+        if (!fresh->Add(it.account, it.id, it.person, it.values)) {
+          ++skipped;  // wrong length / zero vector: never matchable
+          continue;
+        }
+        ++descriptors;
+        for (const auto& l : it.lists) {
+          fresh->CreateList(it.account, l, match::ListKind::kDescriptors);
+          (void)fresh->AddToList(it.account, l, std::span<const match::Id>(&it.id, 1));
+        }
+      }
+    }
+  });
+  std::vector<LoadItem> batch;
+  batch.reserve(LoadQueue::kBatch);
+  auto push = [&](LoadItem&& item) {
+    batch.push_back(std::move(item));
+    if (batch.size() == LoadQueue::kBatch) {
+      queue.Push(std::move(batch));
+      batch = {};
+      batch.reserve(LoadQueue::kBatch);
+    }
+  };
   auto seq = store_.Snapshot(
       [&](const store::Descriptor& d) {
         auto acc = Parse(d.account_id), id = Parse(d.id);
         if (!acc || !id) return true;
-        std::optional<match::Id> person;
-        if (d.person_id) person = Parse(*d.person_id);
-        if (!fresh->Add(*acc, *id, person, d.values)) {
-          ++skipped;  // wrong length / zero vector: never matchable
-          return true;
-        }
-        ++descriptors;
-        for (const auto& l : d.lists) {
-          auto list = Parse(l);
-          if (!list) continue;
-          fresh->CreateList(*acc, *list, match::ListKind::kDescriptors);
-          (void)fresh->AddToList(*acc, *list, std::span<const match::Id>(&*id, 1));
-        }
+        LoadItem it;
+        it.account = *acc;
+        it.id = *id;
+        if (d.person_id) it.person = Parse(*d.person_id);
+        it.values = d.values;
+        for (const auto& l : d.lists)
+          if (auto list = Parse(l)) it.lists.push_back(*list);
+        push(std::move(it));
         return true;
       },
       [&](const std::string& account, const std::string& list_id, const std::string& person_id) {
         auto acc = Parse(account), list = Parse(list_id), person = Parse(person_id);
         if (!acc || !list || !person) return true;
-        fresh->CreateList(*acc, *list, match::ListKind::kPersons);
-        (void)fresh->AddToList(*acc, *list, std::span<const match::Id>(&*person, 1));
-        ++person_links;
+        LoadItem it;
+        it.person_link = true;
+        it.account = *acc;
+        it.id = *list;
+        it.person = *person;
+        push(std::move(it));
         return true;
       });
+  if (!batch.empty()) queue.Push(std::move(batch));
+  queue.Close();
+  filler.join();
   if (!seq) return std::move(seq).error();
   {
     std::lock_guard lk(index_mu_);
