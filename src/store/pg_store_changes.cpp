@@ -136,7 +136,8 @@ core::Result<int64_t> PgStore::Snapshot(const std::function<bool(const Descripto
       bool stopped = false;
       if (auto st = StreamDescriptors(conn, on_descriptor, &stopped); !st) return std::move(st).error();
       if (stopped) return seq;
-      auto r = conn.Exec("SELECT account_id, list_id, person_id FROM list_persons ORDER BY person_id, seq",
+      // In link order, which is also each person's link order (as the SQLite store).
+      auto r = conn.Exec("SELECT account_id, list_id, person_id FROM list_persons ORDER BY seq",
                          "snapshot person lists");
       if (!r) return std::move(r).error();
       for (int i = 0; i < r->rows(); ++i)

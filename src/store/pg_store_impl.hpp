@@ -133,6 +133,7 @@ class PgStore final : public Store {
   // lists, linker (pg_store_lists.cpp)
   core::Status CreateList(const List& list) override;
   core::Result<std::optional<List>> GetList(std::string_view account_id, std::string_view list_id) override;
+  core::Result<std::optional<ListType>> GetListType(std::string_view account_id, std::string_view list_id) override;
   core::Result<PageOf<List>> ListLists(std::string_view account_id, ListType type, PageRequest page) override;
   core::Result<PageOf<Person>> ListPersonsInList(std::string_view account_id, std::string_view list_id,
                                                  PageRequest page) override;

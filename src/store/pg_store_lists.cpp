@@ -144,6 +144,13 @@ core::Result<std::optional<List>> PgStore::GetList(std::string_view account_id, 
   });
 }
 
+core::Result<std::optional<ListType>> PgStore::GetListType(std::string_view account_id, std::string_view list_id) {
+  return NoThrow("get list type", [&]() -> core::Result<std::optional<ListType>> {
+    auto conn = AcquireReader();
+    return FindListType(*conn, account_id, list_id);
+  });
+}
+
 core::Result<PageOf<List>> PgStore::ListLists(std::string_view account_id, ListType type, PageRequest page) {
   return NoThrow("list lists", [&]() -> core::Result<PageOf<List>> {
     return Read([&](Connection& conn) {

@@ -167,13 +167,7 @@ core::Result<std::optional<List>> SqliteStore::GetList(std::string_view account_
 core::Result<std::optional<ListType>> SqliteStore::GetListType(std::string_view account_id, std::string_view list_id) {
   return NoThrow("get list type", [&]() -> core::Result<std::optional<ListType>> {
     auto conn = AcquireReader();
-    std::optional<ListType> found;
-    auto st = ForEachRow(
-        *conn, "SELECT type FROM lists WHERE account_id = ?1 AND id = ?2", "get list type",
-        [&](const Stmt& row) { found = row.ColumnText(0) == "persons" ? ListType::Persons : ListType::Descriptors; },
-        account_id, list_id);
-    if (!st) return std::move(st).error();
-    return found;
+    return FindListType(*conn, account_id, list_id);
   });
 }
 
