@@ -177,6 +177,37 @@ TEST_F(Pipelines, ExtractorLeavesNothingBehindWhenItsListIsGone) {
   EXPECT_EQ(PortraitFiles(), 5);  // portrait + 4 thumbnails
 }
 
+// warped_image=1: the whole image is the face (no detection), for the three pipelines.
+TEST_F(Pipelines, WarpedImagesAreTheWholeFace) {
+  auto img = engine_->Decode(Photo("img1.jpg"), std::nullopt, false, true);
+  auto faces = engine_->Detect(*img, 1);
+  ASSERT_TRUE(faces && !faces->empty());
+  const std::string warped = *engine_->EncodeJpeg(*engine_->Warp(*img, faces->front()));
+  auto r = Post("/4/handlers/extractor?warped_image=1", warped);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  const std::string pid(r.Json().at("person_id").as_string());
+  EXPECT_EQ(r.Json().at("face").at("score").to_number<double>(), 1.0);  // no detector ran
+  r = Post("/4/handlers/verify?warped_image=1&person_id=" + pid, warped);
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(r.Json().at("status"), json::value(true));
+  // The same face as an ordinary photo verifies against it too.
+  r = Post("/4/handlers/verify?person_id=" + pid, Photo("img2.jpg"));
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(r.Json().at("status"), json::value(true)) << r.body;
+}
+
+// A policy asking for an estimator without a model is refused when used (ethnicities has no
+// model in the default manifest), and nothing is stored.
+TEST_F(Pipelines, UnavailableEstimatorIs12018) {
+  if (engine_->HasEstimator("ethnicities")) GTEST_SKIP() << "an ethnicities model is configured";
+  Patch("extractor", json::object{{"estimate_ethnicities", 1}});
+  auto r = Post("/4/handlers/extractor", Photo("img1.jpg"));
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(r.ErrorCode(), 12018) << r.body;
+  EXPECT_EQ(Count("/4/storage/persons"), 0);
+  EXPECT_EQ(PortraitFiles(), 0);
+}
+
 TEST_F(Pipelines, ExtractorErrors) {
   struct Case {
     std::string query, body, type;
