@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <exception>
@@ -20,8 +21,30 @@ namespace store {
 namespace {
 
 constexpr std::array<std::string_view, 5> kSuffixes = {"", "_32", "_64", "_96", "_160"};
-constexpr std::string_view kExt = ".jpg";
+constexpr std::string_view kExt = ".jpg";       // one file per image (before the bundle)
+constexpr std::string_view kBundleExt = ".jpgs";  // one file per descriptor
 constexpr std::string_view kTmpExt = ".tmp";
+
+// Bundle layout: magic, then (offset, length) as little-endian u32 for each of kSuffixes in
+// order (offset kAbsent: no such image), then the images.
+constexpr std::string_view kMagic = "FPJPGS1\n";
+constexpr uint32_t kAbsent = 0xffffffffu;
+constexpr size_t kHeaderBytes = 8 + kSuffixes.size() * 8;
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+size_t SuffixIndex(std::string_view suffix) {
+  for (size_t i = 0; i < kSuffixes.size(); ++i)
+    if (kSuffixes[i] == suffix) return i;
+  return kSuffixes.size();
+}
 
 bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
@@ -101,8 +124,12 @@ bool EndsWith(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-// "<id><suffix>.jpg" -> id, or "" when the name is not a portrait file name.
+// "<id>.jpgs" or "<id><suffix>.jpg" -> id, or "" when the name is not a portrait file name.
 std::string_view PortraitIdOf(std::string_view name) {
+  if (EndsWith(name, kBundleExt)) {
+    std::string_view stem = name.substr(0, name.size() - kBundleExt.size());
+    return ValidId(stem) ? stem : std::string_view();
+  }
   if (!EndsWith(name, kExt)) return {};
   std::string_view stem = name.substr(0, name.size() - kExt.size());
   // Longest suffix first is not needed: the suffixes never end one another.
@@ -156,12 +183,91 @@ core::Status PortraitStore::Open() {
   });
 }
 
+namespace {
+
+// A whole file; nullopt when it does not exist.
+core::Result<std::optional<std::string>> ReadWhole(const std::string& path) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return SysError("open", path, errno);
+  }
+  std::string out;
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(f.fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return SysError("read", path, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return std::optional<std::string>(std::move(out));
+}
+
+core::Status PreadAll(int fd, char* out, size_t n, off_t at, const std::string& path) {
+  while (n > 0) {
+    ssize_t r = ::pread(fd, out, n, at);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return SysError("read", path, errno);
+    }
+    if (r == 0) return core::InternalError("portraits: '" + path + "' is truncated");
+    out += r;
+    at += r;
+    n -= static_cast<size_t>(r);
+  }
+  return {};
+}
+
+using Images = std::array<std::optional<std::string>, kSuffixes.size()>;
+
+std::string EncodeBundle(const Images& images) {
+  std::string out(kMagic);
+  size_t offset = kHeaderBytes;
+  for (const auto& img : images) {
+    PutU32(out, img ? static_cast<uint32_t>(offset) : kAbsent);
+    PutU32(out, img ? static_cast<uint32_t>(img->size()) : 0);
+    if (img) offset += img->size();
+  }
+  for (const auto& img : images)
+    if (img) out += *img;
+  return out;
+}
+
+// The (offset, length) of image i, checked against the file size.
+core::Result<std::optional<std::pair<uint32_t, uint32_t>>> Entry(std::string_view header, size_t i, uint64_t size,
+                                                                 const std::string& path) {
+  if (header.size() < kHeaderBytes || header.substr(0, kMagic.size()) != kMagic)
+    return core::InternalError("portraits: '" + path + "' is not a portrait bundle");
+  const uint32_t off = GetU32(header.data() + 8 + 8 * i), len = GetU32(header.data() + 12 + 8 * i);
+  if (off == kAbsent) return std::optional<std::pair<uint32_t, uint32_t>>();
+  if (off < kHeaderBytes || uint64_t{off} + len > size)
+    return core::InternalError("portraits: '" + path + "' has an entry outside the file");
+  return std::optional<std::pair<uint32_t, uint32_t>>(std::make_pair(off, len));
+}
+
+}  // namespace
+
+std::string PortraitStore::BundlePath(std::string_view id) const {
+  std::string p = root_;
+  p += '/';
+  p += id.substr(0, 2);
+  p += '/';
+  p += id;
+  p += kBundleExt;
+  return p;
+}
+
 core::Status PortraitStore::Put(std::string_view descriptor_id,
                                 const std::vector<std::pair<std::string, std::string>>& files) {
   return NoThrow("put", [&]() -> core::Status {
     if (!ValidId(descriptor_id)) return core::InternalError("portraits: invalid id '" + std::string(descriptor_id) + "'");
-    for (const auto& [suffix, bytes] : files)
+    for (const auto& [suffix, bytes] : files) {
       if (!ValidSuffix(suffix)) return core::InternalError("portraits: invalid suffix '" + suffix + "'");
+      if (bytes.size() >= kAbsent - kHeaderBytes) return core::InternalError("portraits: image too large");
+    }
     if (files.empty()) return {};
 
     const std::string dir = root_ + "/" + std::string(descriptor_id.substr(0, 2));
@@ -172,33 +278,45 @@ core::Status PortraitStore::Put(std::string_view descriptor_id,
       return SysError("mkdir", dir, errno);
     }
 
-    // (temp, final) for every file; on failure everything this call created is removed, so
-    // a failed Put leaves nothing behind (not even files for RemoveOrphans).
-    std::vector<std::pair<std::string, std::string>> paths;
-    size_t renamed = 0;
-    auto cleanup = [&] {
-      for (size_t i = 0; i < paths.size(); ++i) ::unlink((i < renamed ? paths[i].second : paths[i].first).c_str());
-    };
-    for (const auto& [suffix, bytes] : files) {
-      std::string final_path = Path(descriptor_id, suffix);
-      paths.emplace_back(TempName(final_path), std::move(final_path));
-      if (auto st = WriteDurably(paths.back().first, bytes); !st) {
-        cleanup();
-        return st;
+    // Images given replace those of the same suffix; the others are kept (from an existing
+    // bundle, or from the one-file-per-image layout of older versions, which this converts).
+    Images images;
+    bool legacy = false;
+    const std::string final_path = BundlePath(descriptor_id);
+    auto existing = ReadWhole(final_path);
+    if (!existing) return std::move(existing).error();
+    for (size_t i = 0; i < kSuffixes.size(); ++i) {
+      if (*existing) {
+        auto e = Entry(**existing, i, (*existing)->size(), final_path);
+        if (!e) return std::move(e).error();
+        if (*e) images[i] = (*existing)->substr((*e)->first, (*e)->second);
+      } else {
+        auto old = ReadWhole(Path(descriptor_id, kSuffixes[i]));
+        if (!old) return std::move(old).error();
+        if (*old) {
+          images[i] = std::move(**old);
+          legacy = true;
+        }
       }
     }
-    for (; renamed < paths.size(); ++renamed) {
-      if (::rename(paths[renamed].first.c_str(), paths[renamed].second.c_str()) != 0) {
-        const int err = errno;
-        cleanup();
-        return SysError("rename", paths[renamed].first, err);
-      }
-    }
-    if (auto st = FsyncPath(dir); !st) {
-      cleanup();
+    for (const auto& [suffix, bytes] : files) images[SuffixIndex(suffix)] = bytes;
+
+    // One file, written to a temporary name and fsynced, renamed into place, directory
+    // fsynced: two fsyncs per Put instead of two per image (each fsync is a journal commit
+    // and, on a VM, several exits to the host; docs/BENCHMARKS.md, Storage API).
+    const std::string temp = TempName(final_path);
+    if (auto st = WriteDurably(temp, EncodeBundle(images)); !st) {
+      ::unlink(temp.c_str());
       return st;
     }
-    return {};
+    if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(temp.c_str());
+      return SysError("rename", temp, err);
+    }
+    if (legacy)
+      for (auto suffix : kSuffixes) ::unlink(Path(descriptor_id, suffix).c_str());
+    return FsyncPath(dir);
   });
 }
 
@@ -206,23 +324,23 @@ core::Result<std::optional<std::string>> PortraitStore::Get(std::string_view des
                                                             std::string_view suffix) const {
   return NoThrow("get", [&]() -> core::Result<std::optional<std::string>> {
     if (!ValidId(descriptor_id) || !ValidSuffix(suffix)) return std::optional<std::string>();
-    const std::string path = Path(descriptor_id, suffix);
+    const std::string path = BundlePath(descriptor_id);
     Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (f.fd < 0) {
-      if (errno == ENOENT) return std::optional<std::string>();
+      if (errno == ENOENT) return ReadWhole(Path(descriptor_id, suffix));  // older layout
       return SysError("open", path, errno);
     }
-    std::string out;
-    char buf[64 * 1024];
-    for (;;) {
-      ssize_t n = ::read(f.fd, buf, sizeof buf);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return SysError("read", path, errno);
-      }
-      if (n == 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
+    struct stat st {};
+    if (::fstat(f.fd, &st) != 0) return SysError("stat", path, errno);
+    std::string header(kHeaderBytes, '\0');
+    if (static_cast<uint64_t>(st.st_size) < kHeaderBytes)
+      return core::InternalError("portraits: '" + path + "' is truncated");
+    if (auto r = PreadAll(f.fd, header.data(), header.size(), 0, path); !r) return std::move(r).error();
+    auto e = Entry(header, SuffixIndex(suffix), static_cast<uint64_t>(st.st_size), path);
+    if (!e) return std::move(e).error();
+    if (!*e) return std::optional<std::string>();
+    std::string out((*e)->second, '\0');
+    if (auto r = PreadAll(f.fd, out.data(), out.size(), (*e)->first, path); !r) return std::move(r).error();
     return std::optional<std::string>(std::move(out));
   });
 }
@@ -231,8 +349,9 @@ core::Status PortraitStore::Remove(std::string_view descriptor_id) {
   return NoThrow("remove", [&]() -> core::Status {
     if (!ValidId(descriptor_id)) return core::InternalError("portraits: invalid id '" + std::string(descriptor_id) + "'");
     bool any = false;
-    for (auto suffix : kSuffixes) {
-      const std::string path = Path(descriptor_id, suffix);
+    std::vector<std::string> paths{BundlePath(descriptor_id)};
+    for (auto suffix : kSuffixes) paths.push_back(Path(descriptor_id, suffix));
+    for (const auto& path : paths) {
       if (::unlink(path.c_str()) == 0)
         any = true;
       else if (errno != ENOENT)

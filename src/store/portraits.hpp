@@ -1,9 +1,12 @@
 #pragma once
-// Portrait files of descriptors: the JPEG portrait and its thumbnails, in a directory tree
-// <root>/<first two hex of id>/<id><suffix>.jpg (suffix "" or "_32", "_64", "_96", "_160").
-// Shared by every node of a deployment (a local or network directory).
+// Portrait files of descriptors: the JPEG portrait and its thumbnails (suffix "" and "_32",
+// "_64", "_96", "_160"), all in one bundle file per descriptor, <root>/<first two hex of
+// id>/<id>.jpgs (a small header of offsets, then the JPEGs; see portraits.cpp). One file per
+// descriptor, not per image, because every file costs its own fsync on the write path. Files
+// of the older one-file-per-image layout (<id><suffix>.jpg) are still read, and converted by
+// the next Put of that id. Shared by every node of a deployment (a local or network directory).
 //
-// Crash safety (API.md §6, issue 4): Put writes every file to a temporary name, fsyncs it,
+// Crash safety (API.md §6, issue 4): Put writes the bundle to a temporary name, fsyncs it,
 // then renames it into place and fsyncs the directory; the caller commits the descriptor
 // row only after Put succeeded. A crash between the two leaves files without a row: they are
 // orphans, removed by RemoveOrphans at start-up. A row never exists without its files.
@@ -48,7 +51,8 @@ class PortraitStore {
   const std::string& root() const { return root_; }
 
  private:
-  std::string Path(std::string_view id, std::string_view suffix) const;
+  std::string Path(std::string_view id, std::string_view suffix) const;  // older layout
+  std::string BundlePath(std::string_view id) const;
   std::string root_;
 };
 

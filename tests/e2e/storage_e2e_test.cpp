@@ -86,7 +86,7 @@ TEST(Lifetime, UnlinkedDescriptorsExpireLinkedOnesStay) {
   };
   ASSERT_EQ(link(ids[0], "attach").status, 204);
   ASSERT_EQ(link(ids[1], "attach").status, 204);
-  EXPECT_EQ(PortraitFiles(s.data_dir() + "/portraits"), 15);  // 3 descriptors x (portrait + 4 thumbnails)
+  EXPECT_EQ(PortraitFiles(s.data_dir() + "/portraits"), 3);  // 3 descriptors, one bundle each
   at(3);
   ASSERT_EQ(link(ids[1], "detach").status, 204);
   auto get = [&](const std::string& id) {
@@ -100,7 +100,7 @@ TEST(Lifetime, UnlinkedDescriptorsExpireLinkedOnesStay) {
   EXPECT_EQ(get(ids[1]), 404);
   EXPECT_EQ(get(ids[0]), 200);
   EXPECT_EQ(s.Request("GET", "/4/storage/portraits/" + ids[2], "", {{"X-Auth-Token", token}}).status, 404);
-  EXPECT_EQ(PortraitFiles(s.data_dir() + "/portraits"), 5);  // only ids[0]'s files remain
+  EXPECT_EQ(PortraitFiles(s.data_dir() + "/portraits"), 1);  // only ids[0]'s bundle remains
   EXPECT_NE(s.Output().find("\"event\":\"descriptor_gc\""), std::string::npos);
 }
 
@@ -155,7 +155,7 @@ TEST(CrashSafety, KillNineLosesNothingAcknowledged) {
       auto ds = json::parse(r.body).at("descriptors").as_array();
       ASSERT_NE(std::find(ds.begin(), ds.end(), json::value(d)), ds.end()) << "lost link " << p << " " << d;
     }
-    // Nothing half-written: every stored descriptor has its five files and every file belongs
+    // Nothing half-written: every stored descriptor has its bundle file and every file belongs
     // to a stored descriptor (orphans were removed at start-up); no temporary file is left.
     // (A request cut by the kill may have committed without being acknowledged: it counts.)
     int files = PortraitFiles(dir + "/portraits");
@@ -164,7 +164,7 @@ TEST(CrashSafety, KillNineLosesNothingAcknowledged) {
     auto all = s->Request("GET", "/4/storage/descriptors?page_size=1", "", {{"X-Auth-Token", token}});
     int64_t stored = json::parse(all.body).at("count").as_int64();
     EXPECT_GE(stored, static_cast<int64_t>(descriptors.size()));
-    EXPECT_EQ(files, stored * 5) << "iteration " << it;
+    EXPECT_EQ(files, stored) << "iteration " << it;  // one bundle per descriptor
 
     std::atomic<bool> stop{false};
     std::thread client([&] {

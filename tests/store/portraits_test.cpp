@@ -47,6 +47,11 @@ void WriteFile(const fs::path& p, const std::string& data) {
   std::ofstream(p, std::ios::binary) << data;
 }
 
+std::string ReadFileBytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::set<std::string> FilesUnder(const fs::path& root) {
   std::set<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(root))
@@ -73,10 +78,8 @@ TEST_F(Portraits, PutGetRemoveRoundTrip) {
     ASSERT_TRUE(got.has_value()) << suffix;
     EXPECT_EQ(*got, bytes) << suffix;
   }
-  // Layout: <root>/<first two hex>/<id><suffix>.jpg, and no temporary file left behind.
-  std::set<std::string> expected;
-  for (const auto& [suffix, bytes] : files) expected.insert(id.substr(0, 2) + "/" + id + suffix + ".jpg");
-  EXPECT_EQ(FilesUnder(store.root()), expected);
+  // Layout: one bundle <root>/<first two hex>/<id>.jpgs, and no temporary file left behind.
+  EXPECT_EQ(FilesUnder(store.root()), (std::set<std::string>{id.substr(0, 2) + "/" + id + ".jpgs"}));
 
   EXPECT_FALSE(GET(store.Get(core::NewUuid4(), "")).has_value());
   EXPECT_FALSE(GET(store.Get(id, "_128")).has_value());
@@ -101,6 +104,35 @@ TEST_F(Portraits, PutReplacesAndAcceptsPartialAndEmptyFiles) {
   for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>(i * 31);
   ASSERT_OK(store.Put(id, {{"_160", big}}));
   EXPECT_EQ(*GET(store.Get(id, "_160")), big);
+}
+
+TEST_F(Portraits, OlderOneFilePerImageLayoutIsReadAndConvertedByTheNextPut) {
+  const std::string id = core::NewUuid4();
+  const fs::path dir = fs::path(store.root()) / id.substr(0, 2);
+  for (const auto& [suffix, bytes] : AllFiles("legacy")) WriteFile(dir / (id + suffix + ".jpg"), bytes);
+  for (const auto& [suffix, bytes] : AllFiles("legacy")) EXPECT_EQ(*GET(store.Get(id, suffix)), bytes) << suffix;
+
+  ASSERT_OK(store.Put(id, {{"_32", "new 32"}}));
+  EXPECT_EQ(FilesUnder(store.root()), (std::set<std::string>{id.substr(0, 2) + "/" + id + ".jpgs"}));
+  for (const auto& [suffix, bytes] : AllFiles("legacy"))
+    EXPECT_EQ(*GET(store.Get(id, suffix)), suffix == "_32" ? "new 32" : bytes) << suffix;
+
+  const std::string other = core::NewUuid4();  // Remove takes both layouts
+  WriteFile(fs::path(store.root()) / other.substr(0, 2) / (other + "_64.jpg"), "x");
+  ASSERT_OK(store.Remove(other));
+  EXPECT_FALSE(GET(store.Get(other, "_64")).has_value());
+}
+
+TEST_F(Portraits, DamagedBundlesAreErrorsNotCrashes) {
+  const std::string id = core::NewUuid4();
+  ASSERT_OK(store.Put(id, AllFiles("x")));
+  const fs::path bundle = fs::path(store.root()) / id.substr(0, 2) / (id + ".jpgs");
+  const std::string good = ReadFileBytes(bundle);
+  for (const std::string& bad : {std::string(), good.substr(0, 10), good.substr(0, good.size() - 1),
+                                 "NOTMAGIC" + good.substr(8)}) {
+    WriteFile(bundle, bad);
+    EXPECT_FALSE(store.Get(id, "_160").ok()) << bad.size();
+  }
 }
 
 TEST_F(Portraits, InvalidIdsAndSuffixesAreRefused) {
