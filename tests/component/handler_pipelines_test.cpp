@@ -174,7 +174,7 @@ TEST_F(Pipelines, ExtractorLeavesNothingBehindWhenItsListIsGone) {
   const std::string again = NewList(token_, "persons");
   Patch("extractor", json::object{{"list_id", again}});
   EXPECT_FALSE(Enrol("img1.jpg").empty());
-  EXPECT_EQ(PortraitFiles(), 5);  // portrait + 4 thumbnails
+  EXPECT_EQ(PortraitFiles(), 1);  // one bundle: portrait + 4 thumbnails
 }
 
 // warped_image=1: the whole image is the face (no detection), for the three pipelines.
