@@ -205,9 +205,10 @@ TEST_F(Portraits, RemoveOrphansLeavesYoungFilesOfOtherNodesAlone) {
   const auto long_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
   for (const auto& e : fs::recursive_directory_iterator(root))
     if (e.is_regular_file() && e.path().filename().string().starts_with(stale)) fs::last_write_time(e.path(), long_ago);
-  // One file of a descriptor still young keeps all of its files.
+  // One file of a descriptor still young keeps all of its files (a descriptor has several
+  // files in the older one-file-per-image layout).
   const std::string half = core::NewUuid4();
-  ASSERT_OK(store.Put(half, AllFiles("half")));
+  for (const auto& [suffix, bytes] : AllFiles("half")) WriteFile(root / half.substr(0, 2) / (half + suffix + ".jpg"), bytes);
   fs::last_write_time(root / half.substr(0, 2) / (half + ".jpg"), long_ago);
 
   auto none = [](std::string_view) -> core::Result<bool> { return false; };
