@@ -78,6 +78,7 @@ core::Result<std::optional<std::string>> StringParam(const http::Request& req, c
                                                      std::size_t max_len) {
   const std::string* v = req.Query(name);
   if (!v) return std::optional<std::string>{};
+  if (v->find('\0') != std::string::npos) return Bad(name);  // "%00": see json_schema.cpp
   std::size_t chars = 0;
   for (unsigned char c : *v) chars += (c & 0xC0) != 0x80;
   if (chars > max_len) return Bad(name);

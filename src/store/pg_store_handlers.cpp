@@ -4,23 +4,13 @@
 #include <utility>
 
 #include "core/uuid.hpp"
+#include "store/store_util.hpp"
 #include "store/pg_store_impl.hpp"
 
 namespace store::pg {
-namespace {
-
-constexpr HandlerType kAllTypes[] = {HandlerType::Extractor, HandlerType::Verify, HandlerType::Identify};
-
-HandlerType ParseType(std::string_view name) {
-  if (name == "verify") return HandlerType::Verify;
-  if (name == "identify") return HandlerType::Identify;
-  return HandlerType::Extractor;  // the CHECK constraint admits nothing else
-}
-
-}  // namespace
 
 core::Status InsertHandlers(Connection& conn, std::string_view account_id, int64_t create_time_ms) {
-  for (HandlerType t : kAllTypes) {
+  for (HandlerType t : kAllHandlerTypes) {
     auto r = Q(conn,
                "INSERT INTO handlers(id, account_id, type, policies, version, create_time_ms, last_update_ms)"
                " VALUES ($1, $2, $3, '{}', 1, $4, $4)",
@@ -42,7 +32,7 @@ core::Result<std::optional<Handler>> PgStore::GetHandler(std::string_view accoun
     Handler h;
     h.id = r->Text(0, 0);
     h.account_id = r->Text(0, 1);
-    h.type = ParseType(r->Text(0, 2));
+    h.type = ParseHandlerType(r->Text(0, 2));
     h.policies = r->Text(0, 3);
     h.version = r->Int(0, 4);
     h.create_time_ms = r->Int(0, 5);

@@ -4,23 +4,13 @@
 #include <utility>
 
 #include "core/uuid.hpp"
+#include "store/store_util.hpp"
 #include "store/sqlite_store_impl.hpp"
 
 namespace store::sqlite {
-namespace {
-
-constexpr HandlerType kAllTypes[] = {HandlerType::Extractor, HandlerType::Verify, HandlerType::Identify};
-
-HandlerType ParseType(std::string_view name) {
-  if (name == "verify") return HandlerType::Verify;
-  if (name == "identify") return HandlerType::Identify;
-  return HandlerType::Extractor;  // the CHECK constraint admits nothing else
-}
-
-}  // namespace
 
 core::Status InsertHandlers(Connection& conn, std::string_view account_id, int64_t create_time_ms) {
-  for (HandlerType t : kAllTypes) {
+  for (HandlerType t : kAllHandlerTypes) {
     auto inserted = Exec(conn,
                          "INSERT INTO handlers(id, account_id, type, policies, version, create_time_ms, "
                          "last_update_ms) VALUES (?1, ?2, ?3, '{}', 1, ?4, ?4)",
@@ -43,7 +33,7 @@ core::Result<std::optional<Handler>> SqliteStore::GetHandler(std::string_view ac
           Handler h;
           h.id = row.ColumnText(0);
           h.account_id = row.ColumnText(1);
-          h.type = ParseType(row.ColumnText(2));
+          h.type = ParseHandlerType(row.ColumnText(2));
           h.policies = row.ColumnText(3);
           h.version = row.ColumnInt64(4);
           h.create_time_ms = row.ColumnInt64(5);

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "store/store.hpp"
 
 namespace store {
 
@@ -29,6 +30,15 @@ inline int64_t PageOffset(int64_t page, int64_t page_size) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   if (page - 1 > kMax / page_size) return kMax;
   return (page - 1) * page_size;
+}
+
+// The three handlers every account has, and a stored type name back to its enum (the
+// schema's CHECK constraint admits only HandlerTypeName's three names).
+inline constexpr HandlerType kAllHandlerTypes[] = {HandlerType::Extractor, HandlerType::Verify, HandlerType::Identify};
+inline HandlerType ParseHandlerType(std::string_view name) {
+  if (name == "verify") return HandlerType::Verify;
+  if (name == "identify") return HandlerType::Identify;
+  return HandlerType::Extractor;
 }
 
 }  // namespace store

@@ -106,3 +106,9 @@ TEST(JsonSchema, ParseBodyChecksContentTypeAndJson) {
   r.body = std::string(100, '[') + std::string(100, ']');  // nesting bomb
   EXPECT_EQ(s::ParseBody(r, *schema).error().code, core::Errc::NoJson);
 }
+
+TEST(JsonSchema, NulCharactersAreRefusedInEveryString) {
+  EXPECT_EQ(Fails(kAccount, R"({"organization_name":"a\u0000b","email":"a@b.cd","password":"12345678"})"),
+            (std::pair<std::string, std::string>{"organization_name",
+                                                 "organization_name must not contain the NUL character"}));
+}

@@ -50,4 +50,5 @@ TEST(Query, UuidEnumFlagString) {
   EXPECT_TRUE(*api::FlagParam(WithQuery("f=1"), "f", false));
   EXPECT_EQ(api::StringParam(WithQuery("u=" + std::string(129, 'a')), "u", 128).error().code,
             core::Errc::BadQueryParam);
+  EXPECT_EQ(api::StringParam(WithQuery("u=a%00b"), "u", 128).error().code, core::Errc::BadQueryParam);
 }
