@@ -73,7 +73,8 @@ core::Status Check(const Node& s, const json::value& v, const std::string& path)
       std::string_view str = v.get_string();
       // "\u0000" is valid JSON but not storable text everywhere (PostgreSQL refuses it in TEXT):
       // one rule for every backend, and a clear 12022 instead of a database error.
-      if (str.find('\0') != std::string_view::npos) return Fail(path, path + " must not contain the NUL character");
+      if (s.format != Format::Bytes && str.find('\0') != std::string_view::npos)
+        return Fail(path, path + " must not contain the NUL character");
       std::size_t len = Utf8Length(str);
       if (s.max_length && len > *s.max_length)
         return Fail(path, path + " must be shorter than or equal to " + std::to_string(*s.max_length) + " characters");
@@ -148,6 +149,7 @@ NodePtr String(std::optional<std::size_t> min_len, std::optional<std::size_t> ma
   return n;
 }
 NodePtr Uuid4() { return String({}, {}, Format::Uuid4); }
+NodePtr Bytes() { return String({}, {}, Format::Bytes); }
 NodePtr Integer(std::optional<double> min, std::optional<double> max) {
   auto n = Make(Type::Integer);
   n->minimum = min;

@@ -18,7 +18,9 @@ struct Node;
 using NodePtr = std::shared_ptr<const Node>;
 
 enum class Type { String, Integer, Number, Boolean, Array, Object, Any };
-enum class Format { None, Email, Uuid4 };
+// Bytes: a string that carries binary data (a msgpack bin field, base64 text), so the NUL
+// character, refused in every other string, is allowed.
+enum class Format { None, Email, Uuid4, Bytes };
 
 struct Property {
   std::string name;
@@ -49,6 +51,7 @@ struct Node {
 NodePtr String(std::optional<std::size_t> min_len = {}, std::optional<std::size_t> max_len = {},
                Format format = Format::None);
 NodePtr Uuid4();
+NodePtr Bytes();
 NodePtr Integer(std::optional<double> min = {}, std::optional<double> max = {});
 NodePtr Number(std::optional<double> min = {}, std::optional<double> max = {});
 NodePtr Boolean();

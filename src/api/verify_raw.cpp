@@ -143,7 +143,7 @@ const schema::NodePtr& BodySchema() {
   static const schema::NodePtr s = [] {
     auto entity = schema::Object({{"id", schema::String({}, 256), false},
                                   {"type", schema::Enum({"sdk_descriptor", "raw_descriptor"}), true},
-                                  {"data", schema::String(), true},
+                                  {"data", schema::Bytes(), true},  // msgpack bin: raw descriptor bytes
                                   {"version", schema::Integer(0, 4294967295.0), false}});
     return schema::Object({{"references", schema::Array(entity, 1, kMaxItems), true},
                            {"candidates", schema::Array(entity, 1, kMaxItems), true}});
