@@ -22,7 +22,7 @@ core::Result<std::string> Jpeg(const cv::Mat& m, int quality) {
 
 // Resize so that the longest side is `side` (never below 1 px). A portrait is a picture for
 // people, not a model input, so speed wins over OpenCV's area filter at non-integer ratios
-// (which costs ~1.7 ms for a 400 px face crop, 7 % of a 640x480 extraction; perf): an
+// (its slow general path showed up in perf profiles of POST /4/storage/descriptors): an
 // integer-ratio area shrink (OpenCV's fast path: a plain box average) brings the image to
 // within 2x of the target, and bilinear does the rest (at ratios >= 0.5 it reads every
 // source pixel, so there is no aliasing). The portrait test compares the result with a

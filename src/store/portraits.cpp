@@ -281,11 +281,19 @@ core::Status PortraitStore::Put(std::string_view descriptor_id,
     // Images given replace those of the same suffix; the others are kept (from an existing
     // bundle, or from the one-file-per-image layout of older versions, which this converts).
     Images images;
+    for (const auto& [suffix, bytes] : files) images[SuffixIndex(suffix)] = bytes;
+    bool complete = true;
+    for (const auto& img : images) complete = complete && img.has_value();
     bool legacy = false;
     const std::string final_path = BundlePath(descriptor_id);
-    auto existing = ReadWhole(final_path);
+    // A new descriptor brings all five images (the extraction path): nothing to merge, so no
+    // reads of files that do not exist on the hot path. (Files of the older layout under the
+    // same id would then stay, unread behind the bundle, until Remove; ids are never reused.)
+    auto existing = complete ? core::Result<std::optional<std::string>>(std::optional<std::string>())
+                             : ReadWhole(final_path);
     if (!existing) return std::move(existing).error();
-    for (size_t i = 0; i < kSuffixes.size(); ++i) {
+    for (size_t i = 0; i < kSuffixes.size() && !complete; ++i) {
+      if (images[i]) continue;  // given by the caller: replaces what is stored
       if (*existing) {
         auto e = Entry(**existing, i, (*existing)->size(), final_path);
         if (!e) return std::move(e).error();
@@ -299,7 +307,6 @@ core::Status PortraitStore::Put(std::string_view descriptor_id,
         }
       }
     }
-    for (const auto& [suffix, bytes] : files) images[SuffixIndex(suffix)] = bytes;
 
     // One file, written to a temporary name and fsynced, renamed into place, directory
     // fsynced: two fsyncs per Put instead of two per image (each fsync is a journal commit

@@ -9,29 +9,16 @@
 #include "core/uuid.hpp"
 #include "face/descriptor_codec.hpp"
 #include "face/engine.hpp"
+#include "face_helpers.hpp"
 
 namespace fptest {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string ReadFile(const std::string& path) { return fptest::ReadFileBytes(path); }
 
-face::Engine& SharedEngine() {
-  static std::unique_ptr<face::Engine> engine = [] {
-    face::EngineOptions o;
-    o.models_dir = FACEPORT_MODELS_DIR;
-    auto e = face::Engine::Create(o);
-    if (!e) throw std::runtime_error("engine: " + e.error().log_detail);
-    return std::move(*e);
-  }();
-  return *engine;
-}
+face::Engine& SharedEngine() { return fptest::TheSharedEngine(); }
 
 // A single-face photo: LFW crop from the shared data when present, else a face cut from a
 // group photo of the npm test data (always installed by setup).

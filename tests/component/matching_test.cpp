@@ -15,6 +15,7 @@
 #include "face/descriptor_codec.hpp"
 #include "face/engine.hpp"
 #include "face/similarity.hpp"
+#include "face_helpers.hpp"
 
 namespace fptest {
 namespace json = boost::json;
@@ -25,23 +26,9 @@ const std::string kFaces = std::string(FACEPORT_SHARED_DIR) + "/data/faces/deepf
 // FAR 1e-4 on LFW (docs/FACE_ENGINE.md): cosine 0.41.
 const double kFar1e4 = face::SimilarityFromCosine(0.41f);
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string ReadFile(const std::string& path) { return fptest::ReadFileBytes(path); }
 
-face::Engine& SharedEngine() {
-  static std::unique_ptr<face::Engine> engine = [] {
-    face::EngineOptions o;
-    o.models_dir = FACEPORT_MODELS_DIR;
-    auto e = face::Engine::Create(o);
-    if (!e) throw std::runtime_error("engine: " + e.error().log_detail);
-    return std::move(*e);
-  }();
-  return *engine;
-}
+face::Engine& SharedEngine() { return fptest::TheSharedEngine(); }
 
 bool HaveFaces() { return fs::exists(kFaces + "/identities.csv"); }
 }  // namespace
