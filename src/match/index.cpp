@@ -11,8 +11,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
-#include <unordered_set>
 
+#include "match/flat_table.hpp"
 #include "match/quantize.hpp"
 #include "match/topk.hpp"
 
@@ -122,14 +122,6 @@ class MappedArray {
   size_t bytes_ = 0;
 };
 
-// Rough heap cost of an unordered container node holding V (libstdc++: next pointer + value,
-// rounded to the malloc chunk) plus its share of the bucket array.
-template <class Map>
-size_t HashBytes(const Map& m, size_t value_bytes) {
-  const size_t node = (8 + value_bytes + 8 + 15) / 16 * 16;
-  return m.size() * node + m.bucket_count() * sizeof(void*);
-}
-
 }  // namespace
 
 struct Index::Account {
@@ -140,62 +132,144 @@ struct Index::Account {
   MappedArray<Id> ids;           // descriptor id of each row
   MappedArray<Id> persons;       // person of each row, nil when not attached
   MappedArray<uint32_t> next;    // next row of the same person (kNoRow ends the chain)
-  std::unordered_map<Id, uint32_t, IdHash> row_of;
+
+  // Descriptor id -> row. A slot holds only row + 1 (0 = empty); its key is ids[row].
+  struct RowOps {
+    const MappedArray<Id>* ids;
+    uint64_t Hash(uint32_t slot) const { return HashId((*ids)[slot - 1]); }
+    uint64_t Hash(const Id& id) const { return HashId(id); }
+    bool Equal(uint32_t slot, const Id& id) const { return (*ids)[slot - 1] == id; }
+  };
+  FlatTable<uint32_t> row_of;
+  RowOps row_ops() const { return {&ids}; }
+  std::optional<uint32_t> RowOf(const Id& id) const {
+    const uint32_t* s = row_of.Find(id, row_ops());
+    return s ? std::optional<uint32_t>(*s - 1) : std::nullopt;
+  }
+
+  // Person -> its rows: the head of the chain through next[] (+1, 0 = empty) and their count.
+  // The key is persons[head], so a slot is 8 bytes.
   struct Chain {
-    uint32_t head, count;
+    uint32_t head1, count;
+    uint32_t head() const { return head1 - 1; }
   };
-  std::unordered_map<Id, Chain, IdHash> chains;  // person -> its rows
+  struct ChainOps {
+    const MappedArray<Id>* persons;
+    uint64_t Hash(const Chain& c) const { return HashId((*persons)[c.head()]); }
+    uint64_t Hash(const Id& id) const { return HashId(id); }
+    bool Equal(const Chain& c, const Id& id) const { return (*persons)[c.head()] == id; }
+  };
+  FlatTable<Chain> chains;
+  ChainOps chain_ops() const { return {&persons}; }
+  const Chain* ChainOf(const Id& person) const { return chains.Find(person, chain_ops()); }
+
+  // Lists, numbered (numbers of dropped lists are reused); list_num maps ids to numbers (few
+  // entries: a node map is fine).
   struct List {
-    ListKind kind;
-    std::unordered_set<Id, IdHash> members;
+    Id id;
+    ListKind kind = ListKind::kDescriptors;
+    bool live = false;
+    IdSet members;
   };
-  std::unordered_map<Id, List, IdHash> lists;
-  std::unordered_map<Id, std::vector<Id>, IdHash> member_of;  // member -> lists holding it
+  std::unordered_map<Id, uint32_t, IdHash> list_num;
+  std::vector<List> list_tab;
+  std::vector<uint32_t> free_lists;
+  List* FindList(const Id& id) {
+    auto it = list_num.find(id);
+    return it == list_num.end() ? nullptr : &list_tab[it->second];
+  }
+  const List* FindList(const Id& id) const { return const_cast<Account*>(this)->FindList(id); }
+
+  // Member -> the lists holding it: one list number inline (the usual case), or kMulti | i for
+  // several, listed in multi[i].
+  static constexpr uint32_t kMulti = 1u << 31;
+  IdMap member_of;
+  std::vector<std::vector<uint32_t>> multi;
+  std::vector<uint32_t> free_multi;
+
+  void NoteMember(const Id& m, uint32_t ln) {
+    auto [v, fresh] = member_of.Insert(m, ln);
+    if (fresh) return;
+    if (*v & kMulti) {
+      multi[*v & ~kMulti].push_back(ln);
+      return;
+    }
+    uint32_t i;
+    if (!free_multi.empty()) {
+      i = free_multi.back();
+      free_multi.pop_back();
+    } else {
+      i = uint32_t(multi.size());
+      multi.emplace_back();
+    }
+    multi[i] = {*v, ln};
+    *v = kMulti | i;
+  }
+  void DropMember(const Id& m, uint32_t ln) {
+    uint32_t* v = member_of.Find(m);
+    if (!v) return;
+    if (!(*v & kMulti)) {
+      if (*v == ln) member_of.Erase(m);
+      return;
+    }
+    const uint32_t i = *v & ~kMulti;
+    std::erase(multi[i], ln);
+    if (multi[i].size() == 1) {
+      *v = multi[i][0];
+      multi[i] = {};
+      free_multi.push_back(i);
+    }
+  }
 
   void Link(uint32_t row, const Id& person) {
-    auto [it, fresh] = chains.try_emplace(person, Chain{kNoRow, 0});
     persons[row] = person;
-    next[row] = it->second.head;
-    it->second.head = row;
-    ++it->second.count;
+    auto [c, fresh] = chains.Insert(person, Chain{row + 1, 0}, chain_ops());
+    next[row] = fresh ? kNoRow : c->head();
+    c->head1 = row + 1;
+    ++c->count;
   }
   void Unlink(uint32_t row) {
     const Id p = persons[row];
     if (p.IsNil()) return;
-    auto it = chains.find(p);
-    Chain& c = it->second;
-    if (c.head == row) {
-      c.head = next[row];
+    Chain* c = chains.Find(p, chain_ops());
+    if (--c->count == 0) {
+      chains.Erase(c, chain_ops());  // hashes the slot by persons[row]: clear it afterwards
+    } else if (c->head() == row) {
+      c->head1 = next[row] + 1;
     } else {
-      uint32_t r = c.head;
+      uint32_t r = c->head();
       while (next[r] != row) r = next[r];
       next[r] = next[row];
     }
-    if (--c.count == 0) chains.erase(it);
     persons[row] = Id{};
     next[row] = kNoRow;
   }
-  // Row `from` now lives at `to`: redirect the chain link that pointed at it.
+  // Row `from` now lives at `to` (persons[to] == persons[from]): redirect the chain link that
+  // pointed at it.
   void Relink(uint32_t from, uint32_t to) {
     const Id p = persons[to];
     if (p.IsNil()) return;
-    Chain& c = chains.find(p)->second;
-    if (c.head == from) {
-      c.head = to;
+    Chain* c = chains.Find(p, chain_ops());
+    if (c->head() == from) {
+      c->head1 = to + 1;
       return;
     }
-    uint32_t r = c.head;
+    uint32_t r = c->head();
     while (next[r] != from) r = next[r];
     next[r] = to;
   }
   void ForgetMember(const Id& member) {
-    auto it = member_of.find(member);
-    if (it == member_of.end()) return;
-    for (const Id& l : it->second) {
-      auto li = lists.find(l);
-      if (li != lists.end()) li->second.members.erase(member);
+    uint32_t* v = member_of.Find(member);
+    if (!v) return;
+    if (*v & kMulti) {
+      const uint32_t i = *v & ~kMulti;
+      for (uint32_t ln : multi[i]) list_tab[ln].members.Erase(member);
+      multi[i] = {};
+      free_multi.push_back(i);
+    } else {
+      list_tab[*v].members.Erase(member);
     }
-    member_of.erase(it);
+    member_of.Erase(member);
   }
 };
 
@@ -242,9 +316,8 @@ core::Status Index::Add(const Id& account, const Id& descriptor, const std::opti
   std::unique_lock lock(acc->mu);
   Account& a = *acc;
   uint32_t row;
-  auto it = a.row_of.find(descriptor);
-  if (it != a.row_of.end()) {
-    row = it->second;
+  if (auto existing = a.RowOf(descriptor)) {
+    row = *existing;
     a.Unlink(row);
   } else {
     if (a.size >= kNoRow) return core::InternalError("match index: account full");
@@ -255,12 +328,12 @@ core::Status Index::Add(const Id& account, const Id& descriptor, const std::opti
       a.ids.Reserve(n);
       a.persons.Reserve(n);
       a.next.Reserve(n);
-      a.row_of.emplace(descriptor, uint32_t(a.size));
+      a.ids[a.size] = descriptor;  // the row_of slot finds its key here
+      a.row_of.Insert(descriptor, uint32_t(a.size + 1), a.row_ops());
     } catch (const std::bad_alloc&) {
       return core::InternalError("match index: out of memory");
     }
     row = uint32_t(a.size++);
-    a.ids[row] = descriptor;
     a.persons[row] = Id{};
     a.next[row] = kNoRow;
   }
@@ -276,10 +349,10 @@ bool Index::Remove(const Id& account, const Id& descriptor) {
   std::unique_lock lock(acc->mu);
   Account& a = *acc;
   a.ForgetMember(descriptor);  // also when not indexed: list entries made ahead of the Add
-  auto it = a.row_of.find(descriptor);
-  if (it == a.row_of.end()) return false;
-  const uint32_t row = it->second;
-  a.row_of.erase(it);
+  uint32_t* slot = a.row_of.Find(descriptor, a.row_ops());
+  if (!slot) return false;
+  const uint32_t row = *slot - 1;
+  a.row_of.Erase(slot, a.row_ops());
   a.Unlink(row);
   const uint32_t last = uint32_t(a.size - 1);
   if (row != last) {
@@ -289,7 +362,7 @@ bool Index::Remove(const Id& account, const Id& descriptor) {
     a.persons[row] = a.persons[last];
     a.next[row] = a.next[last];
     a.Relink(last, row);
-    a.row_of[a.ids[row]] = row;
+    *a.row_of.Find(a.ids[row], a.row_ops()) = row + 1;  // the slot still finds its key at ids[last]
   }
   --a.size;
   return true;
@@ -299,10 +372,10 @@ bool Index::SetPerson(const Id& account, const Id& descriptor, const std::option
   auto acc = Find(account);
   if (!acc) return false;
   std::unique_lock lock(acc->mu);
-  auto it = acc->row_of.find(descriptor);
-  if (it == acc->row_of.end()) return false;
-  acc->Unlink(it->second);
-  if (person && !person->IsNil()) acc->Link(it->second, *person);
+  const auto row = acc->RowOf(descriptor);
+  if (!row) return false;
+  acc->Unlink(*row);
+  if (person && !person->IsNil()) acc->Link(*row, *person);
   return true;
 }
 
@@ -311,15 +384,15 @@ void Index::RemovePerson(const Id& account, const Id& person) {
   if (!acc) return;
   std::unique_lock lock(acc->mu);
   Account& a = *acc;
-  auto it = a.chains.find(person);
-  if (it != a.chains.end()) {
-    for (uint32_t r = it->second.head; r != kNoRow;) {
+  if (auto* c = a.chains.Find(person, a.chain_ops())) {
+    const uint32_t head = c->head();
+    a.chains.Erase(c, a.chain_ops());  // before the rows forget their person (the slot's key)
+    for (uint32_t r = head; r != kNoRow;) {
       const uint32_t nx = a.next[r];
       a.persons[r] = Id{};
       a.next[r] = kNoRow;
       r = nx;
     }
-    a.chains.erase(it);
   }
   a.ForgetMember(person);
 }
@@ -327,8 +400,22 @@ void Index::RemovePerson(const Id& account, const Id& person) {
 bool Index::CreateList(const Id& account, const Id& list, ListKind kind) {
   auto acc = FindOrCreate(account);
   std::unique_lock lock(acc->mu);
-  auto [it, fresh] = acc->lists.try_emplace(list, Account::List{kind, {}});
-  return fresh || it->second.kind == kind;
+  Account& a = *acc;
+  if (const Account::List* l = a.FindList(list)) return l->kind == kind;
+  uint32_t ln;
+  if (!a.free_lists.empty()) {
+    ln = a.free_lists.back();
+    a.free_lists.pop_back();
+  } else {
+    ln = uint32_t(a.list_tab.size());
+    a.list_tab.emplace_back();
+  }
+  Account::List& l = a.list_tab[ln];
+  l.id = list;
+  l.kind = kind;
+  l.live = true;
+  a.list_num.emplace(list, ln);
+  return true;
 }
 
 bool Index::DropList(const Id& account, const Id& list) {
@@ -336,15 +423,14 @@ bool Index::DropList(const Id& account, const Id& list) {
   if (!acc) return false;
   std::unique_lock lock(acc->mu);
   Account& a = *acc;
-  auto it = a.lists.find(list);
-  if (it == a.lists.end()) return false;
-  for (const Id& m : it->second.members) {
-    auto mo = a.member_of.find(m);
-    if (mo == a.member_of.end()) continue;
-    std::erase(mo->second, list);
-    if (mo->second.empty()) a.member_of.erase(mo);
-  }
-  a.lists.erase(it);
+  auto it = a.list_num.find(list);
+  if (it == a.list_num.end()) return false;
+  const uint32_t ln = it->second;
+  Account::List& l = a.list_tab[ln];
+  l.members.ForEach([&](const Id& m) { a.DropMember(m, ln); });
+  l = Account::List{};
+  a.free_lists.push_back(ln);
+  a.list_num.erase(it);
   return true;
 }
 
@@ -352,10 +438,15 @@ core::Status Index::AddToList(const Id& account, const Id& list, std::span<const
   auto acc = Find(account);
   if (!acc) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
   std::unique_lock lock(acc->mu);
-  auto it = acc->lists.find(list);
-  if (it == acc->lists.end()) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
-  for (const Id& m : members)
-    if (it->second.members.insert(m).second) acc->member_of[m].push_back(list);
+  auto it = acc->list_num.find(list);
+  if (it == acc->list_num.end()) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
+  const uint32_t ln = it->second;
+  try {
+    for (const Id& m : members)
+      if (acc->list_tab[ln].members.Insert(m)) acc->NoteMember(m, ln);
+  } catch (const std::bad_alloc&) {
+    return core::InternalError("match index: out of memory");
+  }
   return {};
 }
 
@@ -363,15 +454,11 @@ core::Status Index::RemoveFromList(const Id& account, const Id& list, std::span<
   auto acc = Find(account);
   if (!acc) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
   std::unique_lock lock(acc->mu);
-  auto it = acc->lists.find(list);
-  if (it == acc->lists.end()) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
-  for (const Id& m : members) {
-    if (!it->second.members.erase(m)) continue;
-    auto mo = acc->member_of.find(m);
-    if (mo == acc->member_of.end()) continue;
-    std::erase(mo->second, list);
-    if (mo->second.empty()) acc->member_of.erase(mo);
-  }
+  auto it = acc->list_num.find(list);
+  if (it == acc->list_num.end()) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
+  const uint32_t ln = it->second;
+  for (const Id& m : members)
+    if (acc->list_tab[ln].members.Erase(m)) acc->DropMember(m, ln);
   return {};
 }
 
@@ -429,14 +516,13 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
 
   const Account::List* list = nullptr;
   if (is_list) {
-    auto it = a.lists.find(target.list);
-    if (it == a.lists.end()) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(target.list)});
+    list = a.FindList(target.list);
+    if (!list) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(target.list)});
     const ListKind want =
         target.kind == Target::Kind::kDescriptorsList ? ListKind::kDescriptors : ListKind::kPersons;
-    if (it->second.kind != want)
+    if (list->kind != want)
       return core::MakeError(core::Errc::WrongListType,
                              {want == ListKind::kDescriptors ? "descriptors" : "persons"});
-    list = &it->second;
   }
 
   // Every row in address order (the hardware prefetcher streams it at memory speed);
@@ -461,14 +547,14 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
   if (dense && target.kind == Target::Kind::kDescriptorsList) {
     scan_all([&] { return top.Threshold(); },
              [&](uint32_t row, float s) {
-               if (list->members.count(a.ids[row])) top.Push(s, row);
+               if (list->members.Contains(a.ids[row])) top.Push(s, row);
              });
   } else if (dense && target.kind == Target::Kind::kPersonsList) {
     DistinctPersonTop people(k == 0 ? 0 : k + kRerankMargin);
     scan_all([&] { return people.Threshold(); },
              [&](uint32_t row, float s) {
                const Id& p = a.persons[row];
-               if (!p.IsNil() && list->members.count(p)) people.Push(s, row, p);
+               if (!p.IsNil() && list->members.Contains(p)) people.Push(s, row, p);
              });
     for (const auto& e : people.Take()) top.Push(e.score, e.row);
   } else switch (target.kind) {
@@ -479,11 +565,10 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
     case Target::Kind::kDescriptorIds: {
       std::vector<uint32_t> rows;
       auto add = [&](const Id& id) {
-        auto it = a.row_of.find(id);
-        if (it != a.row_of.end()) rows.push_back(it->second);
+        if (auto r = a.RowOf(id)) rows.push_back(*r);
       };
       if (list)
-        for (const Id& id : list->members) add(id);
+        list->members.ForEach(add);
       else
         for (const Id& id : target.ids) add(id);
       std::sort(rows.begin(), rows.end());  // ascending: memory order, and deterministic ties
@@ -497,7 +582,7 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
     case Target::Kind::kPersonIds: {
       std::vector<Id> people;
       if (list)
-        people.assign(list->members.begin(), list->members.end());
+        list->members.ForEach([&](const Id& p) { people.push_back(p); });
       else
         people = target.ids;
       std::sort(people.begin(), people.end());
@@ -506,10 +591,10 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
       std::vector<uint32_t> rows, group_end;
       std::vector<std::pair<uint32_t, size_t>> order;  // (lowest row, group) to push in row order
       for (const Id& p : people) {
-        auto it = a.chains.find(p);
-        if (it == a.chains.end()) continue;
+        const Account::Chain* c = a.ChainOf(p);
+        if (!c) continue;
         const size_t begin = rows.size();
-        for (uint32_t r = it->second.head; r != kNoRow; r = a.next[r]) rows.push_back(r);
+        for (uint32_t r = c->head(); r != kNoRow; r = a.next[r]) rows.push_back(r);
         std::sort(rows.begin() + long(begin), rows.end());
         order.push_back({rows[begin], group_end.size()});
         group_end.push_back(rows.size());
@@ -535,7 +620,7 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
     uint32_t best = e.payload;
     float best_s = exact(best);
     if (per_person) {  // the person's best descriptor by the exact score
-      for (uint32_t r = a.chains.find(a.persons[e.payload])->second.head; r != kNoRow; r = a.next[r]) {
+      for (uint32_t r = a.ChainOf(a.persons[e.payload])->head(); r != kNoRow; r = a.next[r]) {
         const float s = exact(r);
         if (s > best_s || (s == best_s && r < best)) best = r, best_s = s;
       }
@@ -557,16 +642,16 @@ bool Index::Contains(const Id& account, const Id& descriptor) const {
   auto acc = Find(account);
   if (!acc) return false;
   std::shared_lock lock(acc->mu);
-  return acc->row_of.count(descriptor) != 0;
+  return acc->RowOf(descriptor).has_value();
 }
 
 std::optional<std::optional<Id>> Index::PersonOf(const Id& account, const Id& descriptor) const {
   auto acc = Find(account);
   if (!acc) return std::nullopt;
   std::shared_lock lock(acc->mu);
-  auto it = acc->row_of.find(descriptor);
-  if (it == acc->row_of.end()) return std::nullopt;
-  const Id p = acc->persons[it->second];
+  const auto row = acc->RowOf(descriptor);
+  if (!row) return std::nullopt;
+  const Id p = acc->persons[*row];
   return p.IsNil() ? std::optional<Id>{} : std::optional<Id>{p};
 }
 
@@ -583,10 +668,10 @@ size_t Index::MemoryBytes(const Id& account) const {
   std::shared_lock lock(acc->mu);
   const Account& a = *acc;
   size_t b = a.size * (stride_ + sizeof(float) + 2 * sizeof(Id) + sizeof(uint32_t));
-  b += HashBytes(a.row_of, sizeof(Id) + sizeof(uint32_t));
-  b += HashBytes(a.chains, sizeof(Id) + sizeof(Account::Chain));
-  for (const auto& [id, l] : a.lists) b += 64 + HashBytes(l.members, sizeof(Id));
-  b += HashBytes(a.member_of, sizeof(Id) + 24) + a.member_of.size() * 32;
+  b += a.row_of.bytes() + a.chains.bytes() + a.member_of.bytes();
+  b += a.list_num.size() * 64 + a.list_tab.capacity() * sizeof(Account::List);
+  for (const auto& l : a.list_tab) b += l.members.bytes();
+  for (const auto& m : a.multi) b += 24 + m.capacity() * sizeof(uint32_t);
   return b;
 }
 

@@ -331,11 +331,14 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
     std::optional<Id> person;
   };
   std::map<Id, Desc> model;
-  std::map<Id, std::set<Id>> dlists, plists;
-  const Id dl = MakeId(7000), pl = MakeId(7001);
-  ASSERT_TRUE(idx.CreateList(kAcc, dl, ListKind::kDescriptors));
-  ASSERT_TRUE(idx.CreateList(kAcc, pl, ListKind::kPersons));
-  std::set<Id> dmembers, pmembers;
+  // Two lists of each kind, so that ids are members of several lists at once; lists are
+  // dropped and re-created now and then (their slots are reused).
+  const Id dls[2] = {MakeId(7000), MakeId(7002)}, pls[2] = {MakeId(7001), MakeId(7003)};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(idx.CreateList(kAcc, dls[i], ListKind::kDescriptors));
+    ASSERT_TRUE(idx.CreateList(kAcc, pls[i], ListKind::kPersons));
+  }
+  std::set<Id> dmembers[2], pmembers[2];
   auto quant = [&](const std::vector<float>& v) {
     std::vector<float> u(dim);
     Normalize(v.data(), dim, u.data());
@@ -349,9 +352,10 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
     return d.scale * DotFloatInt8(qunit.data(), d.code.data(), dim);
   };
   std::uniform_int_distribution<int> op(0, 9), pick(0, 299), pers(0, 40);
-  for (int step = 0; step < 3000; ++step) {
+  for (int step = 0; step < 4000; ++step) {
     const Id d = MakeId(pick(rng));
     const Id p = MakeId(100000 + pers(rng));
+    const int li = pers(rng) % 2;
     switch (op(rng)) {
       case 0: case 1: case 2: case 3: {
         auto v = RandomVector(rng, dim);
@@ -364,7 +368,7 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
       }
       case 4:
         ASSERT_EQ(idx.Remove(kAcc, d), model.erase(d) == 1);
-        dmembers.erase(d);
+        for (auto& m : dmembers) m.erase(d);
         break;
       case 5: {
         const std::optional<Id> person = pers(rng) % 4 ? std::optional<Id>(p) : std::nullopt;
@@ -373,23 +377,29 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
         break;
       }
       case 6:
-        ASSERT_TRUE(idx.AddToList(kAcc, dl, std::vector<Id>{d}).ok());
-        dmembers.insert(d);  // membership of a not-yet-indexed id counts once it is indexed
-        ASSERT_TRUE(idx.AddToList(kAcc, pl, std::vector<Id>{p}).ok());
-        pmembers.insert(p);
+        ASSERT_TRUE(idx.AddToList(kAcc, dls[li], std::vector<Id>{d}).ok());
+        dmembers[li].insert(d);  // membership of a not-yet-indexed id counts once it is indexed
+        ASSERT_TRUE(idx.AddToList(kAcc, pls[li], std::vector<Id>{p}).ok());
+        pmembers[li].insert(p);
         break;
       case 7:
-        ASSERT_TRUE(idx.RemoveFromList(kAcc, dl, std::vector<Id>{d}).ok());
-        dmembers.erase(d);
-        ASSERT_TRUE(idx.RemoveFromList(kAcc, pl, std::vector<Id>{p}).ok());
-        pmembers.erase(p);
+        ASSERT_TRUE(idx.RemoveFromList(kAcc, dls[li], std::vector<Id>{d}).ok());
+        dmembers[li].erase(d);
+        ASSERT_TRUE(idx.RemoveFromList(kAcc, pls[li], std::vector<Id>{p}).ok());
+        pmembers[li].erase(p);
         break;
       case 8:
         if (pers(rng) == 0) {
           idx.RemovePerson(kAcc, p);
           for (auto& [id, m] : model)
             if (m.person == p) m.person.reset();
-          pmembers.erase(p);
+          for (auto& m : pmembers) m.erase(p);
+        } else if (pers(rng) == 0) {
+          const bool persons = pers(rng) % 2;
+          const Id l = persons ? pls[li] : dls[li];
+          ASSERT_TRUE(idx.DropList(kAcc, l));
+          ASSERT_TRUE(idx.CreateList(kAcc, l, persons ? ListKind::kPersons : ListKind::kDescriptors));
+          (persons ? pmembers[li] : dmembers[li]).clear();
         }
         break;
       default: {
@@ -407,10 +417,13 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
         std::set<Id> idset_s(idset.begin(), idset.end()), pset_s(pset.begin(), pset.end());
         std::vector<T> targets{
             {Target::All(), false, [](const Id&, const Desc&) { return true; }},
-            {Target::DescriptorsList(dl), false, [&](const Id& id, const Desc&) { return dmembers.count(id) > 0; }},
+            {Target::DescriptorsList(dls[0]), false, [&](const Id& id, const Desc&) { return dmembers[0].count(id) > 0; }},
+            {Target::DescriptorsList(dls[1]), false, [&](const Id& id, const Desc&) { return dmembers[1].count(id) > 0; }},
             {Target::DescriptorIds(idset), false, [&](const Id& id, const Desc&) { return idset_s.count(id) > 0; }},
-            {Target::PersonsList(pl), true,
-             [&](const Id&, const Desc& m) { return m.person && pmembers.count(*m.person) > 0; }},
+            {Target::PersonsList(pls[0]), true,
+             [&](const Id&, const Desc& m) { return m.person && pmembers[0].count(*m.person) > 0; }},
+            {Target::PersonsList(pls[1]), true,
+             [&](const Id&, const Desc& m) { return m.person && pmembers[1].count(*m.person) > 0; }},
             {Target::PersonIds(pset), true,
              [&](const Id&, const Desc& m) { return m.person && pset_s.count(*m.person) > 0; }},
         };
