@@ -9,7 +9,7 @@
 // Contract:
 //  - A slot whose bytes are all zero is empty, so a fresh (zero-filled) array is an
 //    empty table and capacity never written costs no memory. Callers encode their values so that
-//    no live slot is all zero (e.g. row + 1), or keep a zero key aside (see IdMap below).
+//    no live slot is all zero (e.g. row + 1).
 //  - Ops supplies the key logic, so that a slot may hold only a row number and find its key in
 //    the index's arrays: `uint64_t Hash(const Slot&) const`, `uint64_t Hash(const K&) const` and
 //    `bool Equal(const Slot&, const K&) const` for each key type K used, equal keys hashing
@@ -76,7 +76,7 @@ class FlatTable {
   // second: inserted. Throws std::bad_alloc when growing fails (the table is unchanged then).
   template <class K, class Ops>
   std::pair<Slot*, bool> Insert(const K& key, const Slot& fresh, const Ops& ops) {
-    if ((size_ + 1) * 4 > Capacity() * 3) Grow(ops);
+    Reserve(size_ + 1, ops);
     for (size_t i = Home(ops.Hash(key));; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
       if (IsEmpty(s)) {
@@ -86,6 +86,12 @@ class FlatTable {
       }
       if (ops.Equal(s, key)) return {&s, false};
     }
+  }
+
+  // Grows now so that inserting up to n entries in all cannot throw.
+  template <class Ops>
+  void Reserve(size_t n, const Ops& ops) {
+    while (n * 4 > Capacity() * 3) Grow(ops);
   }
 
   // Removes the slot (a pointer from Find/Insert) and shifts the rest of its probe run back, so
@@ -195,77 +201,5 @@ inline uint64_t HashId(const Id& id) {
   h ^= h >> 31;
   return h;
 }
-
-// Set of Ids. The nil id (all zero, the empty-slot pattern) is kept in a flag beside the table.
-class IdSet {
- public:
-  size_t size() const { return table_.size() + (has_nil_ ? 1 : 0); }
-  size_t bytes() const { return table_.bytes(); }
-  bool Contains(const Id& id) const { return id.IsNil() ? has_nil_ : table_.Find(id, Ops{}) != nullptr; }
-  // True when added (it was absent).
-  bool Insert(const Id& id) {
-    if (id.IsNil()) return !std::exchange(has_nil_, true);
-    return table_.Insert(id, id, Ops{}).second;
-  }
-  // True when removed (it was present).
-  bool Erase(const Id& id) {
-    if (id.IsNil()) return std::exchange(has_nil_, false);
-    return table_.Erase(id, Ops{});
-  }
-  template <class Fn>
-  void ForEach(Fn&& fn) const {
-    if (has_nil_) fn(Id{});
-    table_.ForEach(fn);
-  }
-
- private:
-  struct Ops {
-    uint64_t Hash(const Id& id) const { return HashId(id); }
-    bool Equal(const Id& slot, const Id& key) const { return slot == key; }
-  };
-  FlatTable<Id> table_;
-  bool has_nil_ = false;
-};
-
-// Map Id -> uint32_t value. The nil key lives beside the table (as in IdSet).
-class IdMap {
- public:
-  size_t size() const { return table_.size() + (nil_ ? 1 : 0); }
-  size_t bytes() const { return table_.bytes(); }
-  // The value of id, or nullptr. Valid until the next Insert/Erase.
-  uint32_t* Find(const Id& id) {
-    if (id.IsNil()) return nil_ ? &nil_value_ : nullptr;
-    Slot* s = table_.Find(id, Ops{});
-    return s ? &s->value : nullptr;
-  }
-  // The value of id, inserting `value` when absent; second: inserted.
-  std::pair<uint32_t*, bool> Insert(const Id& id, uint32_t value) {
-    if (id.IsNil()) {
-      const bool fresh = !nil_;
-      if (fresh) nil_ = true, nil_value_ = value;
-      return {&nil_value_, fresh};
-    }
-    auto [s, fresh] = table_.Insert(id, Slot{id, value}, Ops{});
-    return {&s->value, fresh};
-  }
-  bool Erase(const Id& id) {
-    if (id.IsNil()) return std::exchange(nil_, false);
-    return table_.Erase(id, Ops{});
-  }
-
- private:
-  struct Slot {
-    Id key;  // never nil in the table, so a live slot is never all zero
-    uint32_t value;
-  };
-  struct Ops {
-    uint64_t Hash(const Slot& s) const { return HashId(s.key); }
-    uint64_t Hash(const Id& id) const { return HashId(id); }
-    bool Equal(const Slot& s, const Id& key) const { return s.key == key; }
-  };
-  FlatTable<Slot> table_;
-  bool nil_ = false;
-  uint32_t nil_value_ = 0;
-};
 
 }  // namespace match

@@ -163,13 +163,49 @@ struct Index::Account {
   ChainOps chain_ops() const { return {&persons}; }
   const Chain* ChainOf(const Id& person) const { return chains.Find(person, chain_ops()); }
 
+  // Members of lists (descriptor ids in descriptors lists, person ids in persons lists; they
+  // need not be indexed), numbered so that each list's set holds 4-byte numbers and the 16-byte
+  // id is stored once however many lists hold it. A member exists while some list holds it;
+  // numbers of forgotten members are reused.
+  struct Member {
+    Id id;
+    uint32_t lists;  // the one list number holding it, or kMulti | i: the lists are multi[i]
+  };
+  static constexpr uint32_t kMulti = 1u << 31;
+  MappedArray<Member> member_tab;
+  uint32_t member_count = 0;  // member_tab rows in use or on free_members
+  std::vector<uint32_t> free_members;
+  std::vector<std::vector<uint32_t>> multi;
+  std::vector<uint32_t> free_multi;
+  // Member id -> number: a slot holds number + 1, its key is member_tab[number].id.
+  struct MemberOps {
+    const MappedArray<Member>* tab;
+    uint64_t Hash(uint32_t slot) const { return HashId((*tab)[slot - 1].id); }
+    uint64_t Hash(const Id& id) const { return HashId(id); }
+    bool Equal(uint32_t slot, const Id& id) const { return (*tab)[slot - 1].id == id; }
+  };
+  FlatTable<uint32_t> member_num;
+  MemberOps member_ops() const { return {&member_tab}; }
+  std::optional<uint32_t> MemberOf(const Id& id) const {
+    const uint32_t* s = member_num.Find(id, member_ops());
+    return s ? std::optional<uint32_t>(*s - 1) : std::nullopt;
+  }
+
+  // A list's set of member numbers: a slot holds number + 1.
+  struct NumberOps {
+    uint64_t Hash(uint32_t slot) const { return slot; }  // FlatTable multiplies: spreads sequences
+    bool Equal(uint32_t slot, uint32_t slot_key) const { return slot == slot_key; }
+  };
   // Lists, numbered (numbers of dropped lists are reused); list_num maps ids to numbers (few
   // entries: a node map is fine).
   struct List {
-    Id id;
     ListKind kind = ListKind::kDescriptors;
-    bool live = false;
-    IdSet members;
+    FlatTable<uint32_t> members;
+    bool Holds(uint32_t m) const { return members.Find(m + 1, NumberOps{}) != nullptr; }
+    template <class Fn>
+    void ForEachMember(Fn&& fn) const {
+      members.ForEach([&](uint32_t slot) { fn(slot - 1); });
+    }
   };
   std::unordered_map<Id, uint32_t, IdHash> list_num;
   std::vector<List> list_tab;
@@ -179,46 +215,90 @@ struct Index::Account {
     return it == list_num.end() ? nullptr : &list_tab[it->second];
   }
   const List* FindList(const Id& id) const { return const_cast<Account*>(this)->FindList(id); }
-
-  // Member -> the lists holding it: one list number inline (the usual case), or kMulti | i for
-  // several, listed in multi[i].
-  static constexpr uint32_t kMulti = 1u << 31;
-  IdMap member_of;
-  std::vector<std::vector<uint32_t>> multi;
-  std::vector<uint32_t> free_multi;
-
-  void NoteMember(const Id& m, uint32_t ln) {
-    auto [v, fresh] = member_of.Insert(m, ln);
-    if (fresh) return;
-    if (*v & kMulti) {
-      multi[*v & ~kMulti].push_back(ln);
-      return;
-    }
-    uint32_t i;
-    if (!free_multi.empty()) {
-      i = free_multi.back();
-      free_multi.pop_back();
-    } else {
-      i = uint32_t(multi.size());
-      multi.emplace_back();
-    }
-    multi[i] = {*v, ln};
-    *v = kMulti | i;
+  // Is id a member of list l?
+  bool InList(const List& l, const Id& id) const {
+    const auto m = MemberOf(id);
+    return m && l.Holds(*m);
   }
-  void DropMember(const Id& m, uint32_t ln) {
-    uint32_t* v = member_of.Find(m);
-    if (!v) return;
-    if (!(*v & kMulti)) {
-      if (*v == ln) member_of.Erase(m);
-      return;
+
+  // Adds id to list ln; false when it was there. Throws std::bad_alloc with nothing changed.
+  bool AddMember(uint32_t ln, const Id& id) {
+    FlatTable<uint32_t>& set = list_tab[ln].members;
+    set.Reserve(set.size() + 1, NumberOps{});  // the set's Insert below cannot throw
+    if (auto known = MemberOf(id)) {
+      const uint32_t m = *known;
+      if (set.Find(m + 1, NumberOps{})) return false;
+      uint32_t& code = member_tab[m].lists;
+      if (code & kMulti) {
+        multi[code & ~kMulti].push_back(ln);
+      } else {
+        std::vector<uint32_t> both{code, ln};
+        uint32_t i;
+        if (!free_multi.empty()) {
+          i = free_multi.back();
+          multi[i] = std::move(both);
+          free_multi.pop_back();
+        } else {
+          i = uint32_t(multi.size());
+          multi.push_back(std::move(both));
+        }
+        code = kMulti | i;
+      }
+      set.Insert(m + 1, m + 1, NumberOps{});
+      return true;
     }
-    const uint32_t i = *v & ~kMulti;
-    std::erase(multi[i], ln);
-    if (multi[i].size() == 1) {
-      *v = multi[i][0];
+    member_num.Reserve(member_num.size() + 1, member_ops());
+    const bool reuse = !free_members.empty();
+    if (!reuse) {
+      if (member_count >= kMulti) throw std::bad_alloc();
+      member_tab.Reserve(member_count + 1);
+    }
+    const uint32_t m = reuse ? free_members.back() : member_count;
+    member_tab[m] = Member{id, ln};
+    if (reuse) free_members.pop_back(); else ++member_count;
+    member_num.Insert(id, m + 1, member_ops());
+    set.Insert(m + 1, m + 1, NumberOps{});
+    return true;
+  }
+  // Member m leaves list ln (the caller has erased it from the list's set); forgotten when no
+  // list holds it any more.
+  void DropMember(uint32_t m, uint32_t ln) {
+    uint32_t& code = member_tab[m].lists;
+    if (code & kMulti) {
+      const uint32_t i = code & ~kMulti;
+      std::erase(multi[i], ln);
+      if (multi[i].size() > 1) return;
+      code = multi[i][0];
       multi[i] = {};
       free_multi.push_back(i);
+      return;
     }
+    member_num.Erase(member_tab[m].id, member_ops());
+    free_members.push_back(m);
+  }
+  // Removes id from list ln; false when it was not there.
+  bool RemoveMember(uint32_t ln, const Id& id) {
+    const auto m = MemberOf(id);
+    if (!m || !list_tab[ln].members.Erase(*m + 1, NumberOps{})) return false;
+    DropMember(*m, ln);
+    return true;
+  }
+  // id leaves every list (descriptor or person deleted).
+  void ForgetMember(const Id& id) {
+    uint32_t* slot = member_num.Find(id, member_ops());
+    if (!slot) return;
+    const uint32_t m = *slot - 1;
+    member_num.Erase(slot, member_ops());
+    uint32_t& code = member_tab[m].lists;
+    if (code & kMulti) {
+      const uint32_t i = code & ~kMulti;
+      for (uint32_t ln : multi[i]) list_tab[ln].members.Erase(m + 1, NumberOps{});
+      multi[i] = {};
+      free_multi.push_back(i);
+    } else {
+      list_tab[code].members.Erase(m + 1, NumberOps{});
+    }
+    free_members.push_back(m);
   }
 
   void Link(uint32_t row, const Id& person) {
@@ -257,19 +337,6 @@ struct Index::Account {
     uint32_t r = c->head();
     while (next[r] != from) r = next[r];
     next[r] = to;
-  }
-  void ForgetMember(const Id& member) {
-    uint32_t* v = member_of.Find(member);
-    if (!v) return;
-    if (*v & kMulti) {
-      const uint32_t i = *v & ~kMulti;
-      for (uint32_t ln : multi[i]) list_tab[ln].members.Erase(member);
-      multi[i] = {};
-      free_multi.push_back(i);
-    } else {
-      list_tab[*v].members.Erase(member);
-    }
-    member_of.Erase(member);
   }
 };
 
@@ -315,6 +382,11 @@ core::Status Index::Add(const Id& account, const Id& descriptor, const std::opti
   auto acc = FindOrCreate(account);
   std::unique_lock lock(acc->mu);
   Account& a = *acc;
+  try {
+    a.chains.Reserve(a.chains.size() + 1, a.chain_ops());  // Link below cannot throw
+  } catch (const std::bad_alloc&) {
+    return core::InternalError("match index: out of memory");
+  }
   uint32_t row;
   if (auto existing = a.RowOf(descriptor)) {
     row = *existing;
@@ -410,10 +482,7 @@ bool Index::CreateList(const Id& account, const Id& list, ListKind kind) {
     ln = uint32_t(a.list_tab.size());
     a.list_tab.emplace_back();
   }
-  Account::List& l = a.list_tab[ln];
-  l.id = list;
-  l.kind = kind;
-  l.live = true;
+  a.list_tab[ln].kind = kind;
   a.list_num.emplace(list, ln);
   return true;
 }
@@ -427,7 +496,7 @@ bool Index::DropList(const Id& account, const Id& list) {
   if (it == a.list_num.end()) return false;
   const uint32_t ln = it->second;
   Account::List& l = a.list_tab[ln];
-  l.members.ForEach([&](const Id& m) { a.DropMember(m, ln); });
+  l.ForEachMember([&](uint32_t m) { a.DropMember(m, ln); });
   l = Account::List{};
   a.free_lists.push_back(ln);
   a.list_num.erase(it);
@@ -442,8 +511,7 @@ core::Status Index::AddToList(const Id& account, const Id& list, std::span<const
   if (it == acc->list_num.end()) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
   const uint32_t ln = it->second;
   try {
-    for (const Id& m : members)
-      if (acc->list_tab[ln].members.Insert(m)) acc->NoteMember(m, ln);
+    for (const Id& m : members) acc->AddMember(ln, m);
   } catch (const std::bad_alloc&) {
     return core::InternalError("match index: out of memory");
   }
@@ -457,8 +525,7 @@ core::Status Index::RemoveFromList(const Id& account, const Id& list, std::span<
   auto it = acc->list_num.find(list);
   if (it == acc->list_num.end()) return core::MakeError(core::Errc::ListNotFoundRef, {FormatId(list)});
   const uint32_t ln = it->second;
-  for (const Id& m : members)
-    if (acc->list_tab[ln].members.Erase(m)) acc->DropMember(m, ln);
+  for (const Id& m : members) acc->RemoveMember(ln, m);
   return {};
 }
 
@@ -547,14 +614,14 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
   if (dense && target.kind == Target::Kind::kDescriptorsList) {
     scan_all([&] { return top.Threshold(); },
              [&](uint32_t row, float s) {
-               if (list->members.Contains(a.ids[row])) top.Push(s, row);
+               if (a.InList(*list, a.ids[row])) top.Push(s, row);
              });
   } else if (dense && target.kind == Target::Kind::kPersonsList) {
     DistinctPersonTop people(k == 0 ? 0 : k + kRerankMargin);
     scan_all([&] { return people.Threshold(); },
              [&](uint32_t row, float s) {
                const Id& p = a.persons[row];
-               if (!p.IsNil() && list->members.Contains(p)) people.Push(s, row, p);
+               if (!p.IsNil() && a.InList(*list, p)) people.Push(s, row, p);
              });
     for (const auto& e : people.Take()) top.Push(e.score, e.row);
   } else switch (target.kind) {
@@ -568,7 +635,7 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
         if (auto r = a.RowOf(id)) rows.push_back(*r);
       };
       if (list)
-        list->members.ForEach(add);
+        list->ForEachMember([&](uint32_t m) { add(a.member_tab[m].id); });
       else
         for (const Id& id : target.ids) add(id);
       std::sort(rows.begin(), rows.end());  // ascending: memory order, and deterministic ties
@@ -582,7 +649,7 @@ core::Result<std::vector<Candidate>> Index::Match(const Id& account, std::span<c
     case Target::Kind::kPersonIds: {
       std::vector<Id> people;
       if (list)
-        list->members.ForEach([&](const Id& p) { people.push_back(p); });
+        list->ForEachMember([&](uint32_t m) { people.push_back(a.member_tab[m].id); });
       else
         people = target.ids;
       std::sort(people.begin(), people.end());
@@ -668,7 +735,8 @@ size_t Index::MemoryBytes(const Id& account) const {
   std::shared_lock lock(acc->mu);
   const Account& a = *acc;
   size_t b = a.size * (stride_ + sizeof(float) + 2 * sizeof(Id) + sizeof(uint32_t));
-  b += a.row_of.bytes() + a.chains.bytes() + a.member_of.bytes();
+  b += a.row_of.bytes() + a.chains.bytes() + a.member_num.bytes();
+  b += a.member_count * sizeof(Account::Member) + a.free_members.capacity() * sizeof(uint32_t);
   b += a.list_num.size() * 64 + a.list_tab.capacity() * sizeof(Account::List);
   for (const auto& l : a.list_tab) b += l.members.bytes();
   for (const auto& m : a.multi) b += 24 + m.capacity() * sizeof(uint32_t);

@@ -316,6 +316,46 @@ TEST_F(IndexTest, RejectsBadVectors) {
   EXPECT_EQ(idx.Size(kAcc), 0u);
 }
 
+// List bookkeeping is released when members leave (RemoveFromList, DropList, Remove,
+// RemovePerson): churning through fresh ids keeps the memory of the first round.
+TEST_F(IndexTest, ListChurnDoesNotGrowMemory) {
+  const Id dl = MakeId(9100), dl2 = MakeId(9101), pl = MakeId(9102);
+  size_t after_first = 0;
+  for (int round = 0; round < 6; ++round) {
+    ASSERT_TRUE(idx.CreateList(kAcc, dl, ListKind::kDescriptors));
+    ASSERT_TRUE(idx.CreateList(kAcc, dl2, ListKind::kDescriptors));
+    ASSERT_TRUE(idx.CreateList(kAcc, pl, ListKind::kPersons));
+    std::vector<Id> ds, ps;
+    for (int i = 0; i < 2000; ++i) {
+      ds.push_back(MakeId(uint32_t(round * 10000 + i), 3));
+      ps.push_back(MakeId(uint32_t(round * 10000 + i), 4));
+      ASSERT_TRUE(idx.Add(kAcc, ds.back(), ps.back(), RandomVector(rng, 64)).ok());
+    }
+    ASSERT_TRUE(idx.AddToList(kAcc, dl, ds).ok());
+    ASSERT_TRUE(idx.AddToList(kAcc, dl2, ds).ok());  // every descriptor in two lists
+    ASSERT_TRUE(idx.AddToList(kAcc, pl, ps).ok());
+    // Each way out: a quarter removed from a list, a quarter of the descriptors removed, a
+    // quarter of the persons removed, and the lists dropped with the rest.
+    ASSERT_TRUE(idx.RemoveFromList(kAcc, dl, std::span(ds).subspan(0, 500)).ok());
+    ASSERT_TRUE(idx.RemoveFromList(kAcc, pl, std::span(ps).subspan(0, 500)).ok());
+    for (int i = 500; i < 1000; ++i) ASSERT_TRUE(idx.Remove(kAcc, ds[size_t(i)]));
+    for (int i = 1000; i < 1500; ++i) idx.RemovePerson(kAcc, ps[size_t(i)]);
+    ASSERT_TRUE(idx.DropList(kAcc, dl));
+    ASSERT_TRUE(idx.DropList(kAcc, dl2));
+    ASSERT_TRUE(idx.DropList(kAcc, pl));
+    for (const Id& d : ds) idx.Remove(kAcc, d);
+    ASSERT_EQ(idx.Size(kAcc), 0u);
+    if (round == 0) after_first = idx.MemoryBytes(kAcc);
+    EXPECT_EQ(idx.MemoryBytes(kAcc), after_first) << "round " << round;
+  }
+  // And the lists still work from empty.
+  ASSERT_TRUE(idx.CreateList(kAcc, dl, ListKind::kDescriptors));
+  const auto v = RandomVector(rng, 64);
+  ASSERT_TRUE(idx.Add(kAcc, MakeId(1, 9), std::nullopt, v).ok());
+  ASSERT_TRUE(idx.AddToList(kAcc, dl, std::vector<Id>{MakeId(1, 9)}).ok());
+  EXPECT_EQ(DescIds(M(v, Target::DescriptorsList(dl))), std::vector<Id>{MakeId(1, 9)});
+}
+
 // Random writes against a plain model; every target kind compared with brute force over the
 // model (same quantisation, scalar kernel), for each ISA.
 class IndexModelTest : public ::testing::TestWithParam<Isa> {};
@@ -331,14 +371,15 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
     std::optional<Id> person;
   };
   std::map<Id, Desc> model;
-  // Two lists of each kind, so that ids are members of several lists at once; lists are
+  // Three lists of each kind, so that ids are members of several lists at once; lists are
   // dropped and re-created now and then (their slots are reused).
-  const Id dls[2] = {MakeId(7000), MakeId(7002)}, pls[2] = {MakeId(7001), MakeId(7003)};
-  for (int i = 0; i < 2; ++i) {
+  const Id dls[3] = {MakeId(7000), MakeId(7002), MakeId(7004)};
+  const Id pls[3] = {MakeId(7001), MakeId(7003), MakeId(7005)};
+  for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(idx.CreateList(kAcc, dls[i], ListKind::kDescriptors));
     ASSERT_TRUE(idx.CreateList(kAcc, pls[i], ListKind::kPersons));
   }
-  std::set<Id> dmembers[2], pmembers[2];
+  std::set<Id> dmembers[3], pmembers[3];
   auto quant = [&](const std::vector<float>& v) {
     std::vector<float> u(dim);
     Normalize(v.data(), dim, u.data());
@@ -355,7 +396,7 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
   for (int step = 0; step < 4000; ++step) {
     const Id d = MakeId(pick(rng));
     const Id p = MakeId(100000 + pers(rng));
-    const int li = pers(rng) % 2;
+    const int li = pers(rng) % 3;
     switch (op(rng)) {
       case 0: case 1: case 2: case 3: {
         auto v = RandomVector(rng, dim);
@@ -419,11 +460,14 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
             {Target::All(), false, [](const Id&, const Desc&) { return true; }},
             {Target::DescriptorsList(dls[0]), false, [&](const Id& id, const Desc&) { return dmembers[0].count(id) > 0; }},
             {Target::DescriptorsList(dls[1]), false, [&](const Id& id, const Desc&) { return dmembers[1].count(id) > 0; }},
+            {Target::DescriptorsList(dls[2]), false, [&](const Id& id, const Desc&) { return dmembers[2].count(id) > 0; }},
             {Target::DescriptorIds(idset), false, [&](const Id& id, const Desc&) { return idset_s.count(id) > 0; }},
             {Target::PersonsList(pls[0]), true,
              [&](const Id&, const Desc& m) { return m.person && pmembers[0].count(*m.person) > 0; }},
             {Target::PersonsList(pls[1]), true,
              [&](const Id&, const Desc& m) { return m.person && pmembers[1].count(*m.person) > 0; }},
+            {Target::PersonsList(pls[2]), true,
+             [&](const Id&, const Desc& m) { return m.person && pmembers[2].count(*m.person) > 0; }},
             {Target::PersonIds(pset), true,
              [&](const Id&, const Desc& m) { return m.person && pset_s.count(*m.person) > 0; }},
         };
