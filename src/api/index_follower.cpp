@@ -1,5 +1,7 @@
 #include "api/index_follower.hpp"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <deque>
 
@@ -143,6 +145,9 @@ core::Status IndexFollower::LoadLocked() {
   if (!batch.empty()) queue.Push(std::move(batch));
   queue.Close();
   filler.join();
+  // The load's batches went through both threads' malloc arenas (tens of MB for a million
+  // descriptors): hand the free pages back to the kernel instead of keeping them resident.
+  malloc_trim(0);
   if (!seq) return std::move(seq).error();
   {
     std::lock_guard lk(index_mu_);
