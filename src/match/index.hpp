@@ -6,9 +6,11 @@
 // Layout (per account, see index.cpp): one contiguous array of int8 codes (row stride = dim
 // rounded up to 64 bytes, zero padded) plus parallel arrays of per-row scale, descriptor id,
 // person id and person chain link; all grow in place with mremap, so growing never copies and
-// unused capacity is only reserved address space. A hash map descriptor id -> row; persons map
-// to the head of a chain of their rows. Removal moves the last row into the hole, so the scan
-// always reads [0, size) without gaps. ~600 bytes per 512-d descriptor (docs/BENCHMARKS.md).
+// unused capacity is only reserved address space. Flat hash tables (flat_table.hpp) whose
+// slots are row or member numbers: descriptor id -> row, person -> the head of a chain of its
+// rows, list member id -> member number, and per list a set of member numbers. Removal moves
+// the last row into the hole, so the scan always reads [0, size) without gaps. About 560 bytes
+// per 512-d descriptor, ~600 with a person each in a persons list (docs/BENCHMARKS.md).
 //
 // Similarity: the cosine of the L2-normalised vectors (inputs are normalised on the way in).
 // The scan scores int8 query x int8 codes (exact integer kernels, kernels.hpp); the best
