@@ -19,7 +19,7 @@ APT_PACKAGES=(
   libopencv-imgproc-dev libopencv-imgcodecs-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libfaiss-dev  # optional: only bench/match compares against it (skipped when absent)
-  python3 python3-onnx python3-numpy python3-yaml
+  python3 python3-onnx python3-numpy python3-yaml python3-markdown  # yaml, markdown: the served docs (build time)
   nodejs npm curl wrk nginx-light
   postgresql  # the PostgreSQL backend's tests and the multi-node deployment (scripts/pg_throwaway.sh)
 )

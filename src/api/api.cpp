@@ -21,7 +21,7 @@ bool IsValidRequestId(const std::string& s) {
 }
 
 std::string NewRequestId() {
-  char buf[16];
+  char buf[24];  // 10 digits until the year 2286; room for any long long so nothing truncates
   std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(core::NowMillis() / 1000));
   return std::string(buf) + "," + core::NewRequestUuid4();
 }

@@ -59,6 +59,7 @@ struct ServiceInfo {
   std::function<core::Status()> models_health;               // null = models not configured
   std::string openapi_yaml;
   std::string openapi_html;
+  std::string dev_manual_html;  // GET /docs/dev/index.html (README and docs/*.md, one page)
 };
 
 // One authenticated (or public) call.

@@ -1,4 +1,4 @@
-// Family S: version, health check, configuration, OpenAPI document.
+// Family S: version, health check, configuration, OpenAPI document, developer manual.
 #include <boost/json.hpp>
 #include <chrono>
 
@@ -91,6 +91,14 @@ void Api::AddServiceRoutes() {
     if (AcceptIncludes(c.req, "application/x-yaml")) return Text(200, info_.openapi_yaml, "application/x-yaml");
     if (AcceptIncludes(c.req, "text/html")) return Text(200, info_.openapi_html, "text/html; charset=utf-8");
     return core::MakeError(Errc::UnsupportedMediaType);
+  });
+
+  // The reference redirects to its Sphinx manual at /docs/dev/index.html; ours is the
+  // project's documents rendered into one page at build time (scripts/devmanual_html.py).
+  Route("GET", "/4/docs/dev", Access::Public,
+        [](Call&) -> core::Result<http::Response> { return Redirect("/docs/dev/index.html"); });
+  Route("GET", "/docs/dev/index.html", Access::Public, [this](Call&) -> core::Result<http::Response> {
+    return Text(200, info_.dev_manual_html, "text/html; charset=utf-8");
   });
 }
 

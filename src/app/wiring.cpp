@@ -15,6 +15,7 @@
 namespace embedded {
 extern const std::string_view kOpenApiYaml;
 extern const std::string_view kOpenApiHtml;
+extern const std::string_view kDevManualHtml;
 }  // namespace embedded
 
 namespace app {
@@ -169,6 +170,7 @@ int RunServe(const core::Settings& s) {
     info.config.push_back({masked[i].first, masked[i].second, s.table()[i].type});
   info.openapi_yaml = std::string(embedded::kOpenApiYaml);
   info.openapi_html = std::string(embedded::kOpenApiHtml);
+  info.dev_manual_html = std::string(embedded::kDevManualHtml);
   info.models_health = [&engine, engine_error]() -> core::Status {
     if (!engine) return core::Error(core::Errc::HealthCheckFailed, {}, engine_error);
     auto h = engine->Health();

@@ -79,4 +79,20 @@ TEST_F(Service, DocsSpecByAccept) {
   }
 }
 
+TEST_F(Service, DocsDevRedirectsToTheManualPage) {
+  api::ServiceInfo info;
+  info.dev_manual_html = "<html>manual</html>";
+  MakeApi(std::move(info));
+  auto r = Send("GET", "/4/docs/dev");
+  EXPECT_EQ(r.status, 301u);
+  ASSERT_NE(r.Header("Location"), nullptr);
+  EXPECT_EQ(*r.Header("Location"), "/docs/dev/index.html");
+  EXPECT_TRUE(r.body.empty());
+  auto page = Send("GET", "/docs/dev/index.html");
+  EXPECT_EQ(page.status, 200u);
+  EXPECT_EQ(*page.Header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page.body, "<html>manual</html>");
+  EXPECT_EQ(Send("POST", "/4/docs/dev").status, 405u);
+}
+
 }  // namespace fptest

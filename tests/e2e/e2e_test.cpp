@@ -6,7 +6,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <cctype>
+#include <filesystem>
 #include <future>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "core/base64.hpp"
@@ -273,6 +277,36 @@ TEST(E2E, ConfigEndpointAndHealth) {
   auto spec = s.Request("GET", "/4/docs/spec", "", {{"Accept", "application/x-yaml"}});
   EXPECT_EQ(spec.status, 200);
   EXPECT_NE(spec.body.find("openapi:"), std::string::npos);
+}
+
+// The manual the real binary serves holds every document of docs/ (the build lists them by
+// name, so a new document must be added there) and its in-page links all have a target.
+TEST(E2E, DeveloperManualHoldsEveryDocumentAndItsLinksResolve) {
+  ServerProcess s(Flags({}));
+  auto redirect = s.Request("GET", "/4/docs/dev");
+  EXPECT_EQ(redirect.status, 301);
+  EXPECT_EQ(redirect.headers["location"], "/docs/dev/index.html");
+  auto page = s.Request("GET", "/docs/dev/index.html");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.headers["content-type"].find("text/html"), std::string::npos);
+  std::vector<std::string> docs = {"README.md"};
+  for (const auto& e : std::filesystem::directory_iterator(std::string(FACEPORT_SOURCE_DIR) + "/docs"))
+    if (e.path().extension() == ".md") docs.push_back(e.path().filename().string());
+  ASSERT_GE(docs.size(), 7u);
+  for (const auto& d : docs) {
+    std::string id = d.substr(0, d.size() - 3);
+    for (auto& c : id) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_NE(page.body.find("<section id=\"" + id + "\">"), std::string::npos) << d << " is not in the manual";
+  }
+  std::set<std::string> ids;
+  const std::regex id_re(" id=\"([^\"]+)\""), href_re("href=\"#([^\"]+)\"");
+  for (std::sregex_iterator it(page.body.begin(), page.body.end(), id_re), end; it != end; ++it)
+    ids.insert((*it)[1].str());
+  size_t links = 0;
+  for (std::sregex_iterator it(page.body.begin(), page.body.end(), href_re), end; it != end; ++it, ++links)
+    EXPECT_TRUE(ids.count((*it)[1].str())) << "no target for #" << (*it)[1].str();
+  EXPECT_GE(links, docs.size());  // at least the contents
+  EXPECT_EQ(page.body.find("<script"), std::string::npos);
 }
 
 TEST(E2E, BrokenModelsDirStartsDegradedAndHealthNamesModels) {
