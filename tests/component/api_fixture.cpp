@@ -69,8 +69,25 @@ void ApiTest::MakeApi(api::ServiceInfo info, api::AuthOptions auth) {
   api_ = std::make_unique<api::Api>(*store_, *auth_, api::ApiOptions{}, std::move(info), engine_, portraits_.get(), follower_);
 }
 
+void ApiTest::UseFaceEngine(face::Engine& engine, bool matching) {
+  engine_ = &engine;
+  portraits_ = std::make_unique<store::PortraitStore>(dir_ + "/portraits");
+  ASSERT_TRUE(portraits_->Open());
+  if (matching) {
+    follower_owner_ = std::make_unique<api::IndexFollower>(
+        *store_, api::IndexFollowerOptions{engine.descriptor_size(), 10000, 100000});
+    ASSERT_TRUE(follower_owner_->Load());
+    follower_ = follower_owner_.get();
+  }
+  api::ServiceInfo info;
+  info.models_health = [] { return core::Status{}; };
+  MakeApi(std::move(info));
+}
+
 void ApiTest::TearDown() {
   api_.reset();
+  follower_owner_.reset();
+  follower_ = nullptr;
   auth_.reset();
   portraits_.reset();
   store_.reset();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/api.hpp"
+#include "api/index_follower.hpp"
 #include "store/store.hpp"
 
 namespace fptest {
@@ -27,6 +28,10 @@ class ApiTest : public ::testing::Test {
   void TearDown() override;
   // Rebuilds the Api with other service info (health probe, config).
   void MakeApi(api::ServiceInfo info, api::AuthOptions auth = TestAuthOptions());
+  // For the fixtures over the real face engine: sets engine_ and a portrait store under dir_,
+  // with `matching` also an index follower loaded from store_, and rebuilds the Api with
+  // healthy models. Fatal test failure when the portraits or the index cannot be opened.
+  void UseFaceEngine(face::Engine& engine, bool matching);
   static api::AuthOptions TestAuthOptions();
 
   Reply Send(const std::string& method, const std::string& target, const std::string& body = "",
@@ -45,6 +50,7 @@ class ApiTest : public ::testing::Test {
   face::Engine* engine_ = nullptr;                      // set by fixtures that need faces
   std::unique_ptr<store::PortraitStore> portraits_;
   api::IndexFollower* follower_ = nullptr;              // set by fixtures that match
+  std::unique_ptr<api::IndexFollower> follower_owner_;  // UseFaceEngine's follower
 };
 
 }  // namespace fptest

@@ -44,12 +44,8 @@ class Descriptors : public ApiTest {
   void SetUp() override {
     ApiTest::SetUp();
     if (IsSkipped()) return;  // backend not available here
-    engine_ = &SharedEngine();
-    portraits_ = std::make_unique<store::PortraitStore>(dir_ + "/portraits");
-    ASSERT_TRUE(portraits_->Open());
-    api::ServiceInfo info;
-    info.models_health = [] { return core::Status{}; };
-    MakeApi(std::move(info));
+    UseFaceEngine(SharedEngine(), /*matching=*/false);
+    if (HasFatalFailure()) return;
     token_ = Register("faces@example.com");
   }
   Reply Post(const std::string& query, const std::string& body, const std::string& type = "image/jpeg",

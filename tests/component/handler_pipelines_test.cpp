@@ -27,22 +27,9 @@ class Pipelines : public StorageTest {
     StorageTest::SetUp();
     if (IsSkipped()) return;  // backend not available here
     if (!HaveFacesDir("deepface_unit")) GTEST_SKIP() << "no " << FacesDir("deepface_unit");
-    engine_ = &TheSharedEngine();
-    portraits_ = std::make_unique<store::PortraitStore>(dir_ + "/portraits");
-    ASSERT_TRUE(portraits_->Open());
-    follower_owner_ = std::make_unique<api::IndexFollower>(
-        *store_, api::IndexFollowerOptions{engine_->descriptor_size(), 10000, 100000});
-    ASSERT_TRUE(follower_owner_->Load());
-    follower_ = follower_owner_.get();
-    api::ServiceInfo info;
-    info.models_health = [] { return core::Status{}; };
-    MakeApi(std::move(info));
+    UseFaceEngine(TheSharedEngine(), /*matching=*/true);
+    if (HasFatalFailure()) return;
     token_ = Register("pipelines@example.com");
-  }
-  void TearDown() override {
-    api_.reset();
-    follower_owner_.reset();
-    StorageTest::TearDown();
   }
   Reply Post(const std::string& target, const std::string& body, const std::string& type = "image/jpeg",
              const std::string& token = "") {
@@ -66,7 +53,6 @@ class Pipelines : public StorageTest {
   }
   int64_t Count(const std::string& target) { return GetJson(target, token_).at("count").as_int64(); }
 
-  std::unique_ptr<api::IndexFollower> follower_owner_;
   std::string token_;
 };
 

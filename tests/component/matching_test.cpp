@@ -38,22 +38,9 @@ class Matching : public ApiTest {
   void SetUp() override {
     ApiTest::SetUp();
     if (IsSkipped()) return;  // backend not available here
-    engine_ = &SharedEngine();
-    portraits_ = std::make_unique<store::PortraitStore>(dir_ + "/portraits");
-    ASSERT_TRUE(portraits_->Open());
-    follower_owner_ = std::make_unique<api::IndexFollower>(
-        *store_, api::IndexFollowerOptions{engine_->descriptor_size(), 10000, 100000});
-    ASSERT_TRUE(follower_owner_->Load());
-    follower_ = follower_owner_.get();
-    api::ServiceInfo info;
-    info.models_health = [] { return core::Status{}; };
-    MakeApi(std::move(info));
+    UseFaceEngine(SharedEngine(), /*matching=*/true);
+    if (HasFatalFailure()) return;
     token_ = Register("match@example.com");
-  }
-  void TearDown() override {
-    api_.reset();
-    follower_owner_.reset();
-    ApiTest::TearDown();
   }
   http::Fields Auth(const std::string& token = "") { return {{"X-Auth-Token", token.empty() ? token_ : token}}; }
   Reply Post(const std::string& target, const std::string& token = "") { return Send("POST", target, "", Auth(token)); }
@@ -116,7 +103,6 @@ class Matching : public ApiTest {
   static json::array Candidates(const Reply& r) { return r.Json().at("candidates").as_array(); }
   static double Sim(const json::value& c) { return c.as_object().at("similarity").to_number<double>(); }
 
-  std::unique_ptr<api::IndexFollower> follower_owner_;
   std::string token_;
   std::mt19937 rng_{7};
 };
