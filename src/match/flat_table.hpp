@@ -73,19 +73,17 @@ class FlatTable {
   }
 
   // The slot of key, inserting `fresh` (which must hold key, not all zero) when absent;
-  // second: inserted. Throws std::bad_alloc when growing fails (the table is unchanged then).
+  // second: inserted. Throws std::bad_alloc only when the key is absent and growing fails (the
+  // table is unchanged then); finding a present key never allocates.
   template <class K, class Ops>
   std::pair<Slot*, bool> Insert(const K& key, const Slot& fresh, const Ops& ops) {
+    if (Slot* s = Find(key, ops)) return {s, false};
     Reserve(size_ + 1, ops);
-    for (size_t i = Home(ops.Hash(key));; i = (i + 1) & mask_) {
-      Slot& s = slots_[i];
-      if (IsEmpty(s)) {
-        s = fresh;
-        ++size_;
-        return {&s, true};
-      }
-      if (ops.Equal(s, key)) return {&s, false};
-    }
+    size_t i = Home(ops.Hash(key));
+    while (!IsEmpty(slots_[i])) i = (i + 1) & mask_;
+    slots_[i] = fresh;
+    ++size_;
+    return {&slots_[i], true};
   }
 
   // Grows now so that inserting up to n entries in all cannot throw.

@@ -124,6 +124,13 @@ class MappedArray {
 
 }  // namespace
 
+// Grows v's capacity (geometrically) to at least n, so that pushing up to n elements in all
+// cannot throw: the free lists are pushed on paths that must not fail half-way.
+template <class V>
+void MakeRoom(V& v, size_t n) {
+  if (v.capacity() < n) v.reserve(std::max(n, 2 * v.capacity()));
+}
+
 struct Index::Account {
   mutable std::shared_mutex mu;
   size_t size = 0;
@@ -239,6 +246,7 @@ struct Index::Account {
           multi[i] = std::move(both);
           free_multi.pop_back();
         } else {
+          MakeRoom(free_multi, multi.size() + 1);  // DropMember/ForgetMember push without failing
           i = uint32_t(multi.size());
           multi.push_back(std::move(both));
         }
@@ -252,6 +260,7 @@ struct Index::Account {
     if (!reuse) {
       if (member_count >= kMulti) throw std::bad_alloc();
       member_tab.Reserve(member_count + 1);
+      MakeRoom(free_members, member_count + 1);  // DropMember/ForgetMember push without failing
     }
     const uint32_t m = reuse ? free_members.back() : member_count;
     member_tab[m] = Member{id, ln};
@@ -446,6 +455,8 @@ bool Index::SetPerson(const Id& account, const Id& descriptor, const std::option
   std::unique_lock lock(acc->mu);
   const auto row = acc->RowOf(descriptor);
   if (!row) return false;
+  // Link cannot throw after this; if it throws, nothing has changed yet.
+  if (person && !person->IsNil()) acc->chains.Reserve(acc->chains.size() + 1, acc->chain_ops());
   acc->Unlink(*row);
   if (person && !person->IsNil()) acc->Link(*row, *person);
   return true;
@@ -474,16 +485,19 @@ bool Index::CreateList(const Id& account, const Id& list, ListKind kind) {
   std::unique_lock lock(acc->mu);
   Account& a = *acc;
   if (const Account::List* l = a.FindList(list)) return l->kind == kind;
-  uint32_t ln;
-  if (!a.free_lists.empty()) {
-    ln = a.free_lists.back();
-    a.free_lists.pop_back();
-  } else {
-    ln = uint32_t(a.list_tab.size());
-    a.list_tab.emplace_back();
+  // Everything that can throw comes before the first change.
+  const bool reuse = !a.free_lists.empty();
+  const uint32_t ln = reuse ? a.free_lists.back() : uint32_t(a.list_tab.size());
+  if (!reuse) {
+    MakeRoom(a.list_tab, a.list_tab.size() + 1);
+    MakeRoom(a.free_lists, a.list_tab.size() + 1);  // DropList pushes without failing
   }
-  a.list_tab[ln].kind = kind;
   a.list_num.emplace(list, ln);
+  if (reuse)
+    a.free_lists.pop_back();
+  else
+    a.list_tab.emplace_back();
+  a.list_tab[ln].kind = kind;
   return true;
 }
 
@@ -738,9 +752,78 @@ size_t Index::MemoryBytes(const Id& account) const {
   b += a.row_of.bytes() + a.chains.bytes() + a.member_num.bytes();
   b += a.member_count * sizeof(Account::Member) + a.free_members.capacity() * sizeof(uint32_t);
   b += a.list_num.size() * 64 + a.list_tab.capacity() * sizeof(Account::List);
+  b += (a.free_lists.capacity() + a.free_multi.capacity()) * sizeof(uint32_t);
   for (const auto& l : a.list_tab) b += l.members.bytes();
-  for (const auto& m : a.multi) b += 24 + m.capacity() * sizeof(uint32_t);
+  b += a.multi.capacity() * sizeof(std::vector<uint32_t>);
+  for (const auto& m : a.multi) b += m.capacity() * sizeof(uint32_t);
   return b;
+}
+
+core::Status Index::CheckConsistency(const Id& account) const {
+  auto acc = Find(account);
+  if (!acc) return {};
+  std::shared_lock lock(acc->mu);
+  const Account& a = *acc;
+  auto fail = [](const std::string& what) { return core::InternalError("match index inconsistent: " + what); };
+  // Rows and the id map.
+  if (a.row_of.size() != a.size) return fail("row_of holds " + std::to_string(a.row_of.size()) + " ids for " + std::to_string(a.size) + " rows");
+  size_t attached = 0;
+  for (uint32_t r = 0; r < a.size; ++r) {
+    if (a.RowOf(a.ids[r]) != r) return fail("row " + std::to_string(r) + " is not found by its id");
+    if (!a.persons[r].IsNil()) ++attached;
+  }
+  // Person chains: every attached row on its person's chain, once.
+  size_t chained = 0;
+  std::string chain_error;
+  a.chains.ForEach([&](const Account::Chain& c) {
+    const Id p = a.persons[c.head()];
+    uint32_t n = 0;
+    for (uint32_t r = c.head(); r != kNoRow && n <= a.size; r = a.next[r], ++n)
+      if (r >= a.size || a.persons[r] != p) chain_error = "chain of " + FormatId(p) + " leaves its person";
+    if (n != c.count) chain_error = "chain of " + FormatId(p) + " has " + std::to_string(n) + " rows, counted " + std::to_string(c.count);
+    chained += n;
+  });
+  if (!chain_error.empty()) return fail(chain_error);
+  if (chained != attached) return fail(std::to_string(attached) + " attached rows, " + std::to_string(chained) + " on chains");
+  // Lists: numbers, free numbers and the id map agree.
+  if (a.list_num.size() + a.free_lists.size() != a.list_tab.size()) return fail("list numbers do not add up");
+  for (const auto& [id, ln] : a.list_num)
+    if (ln >= a.list_tab.size() || std::count(a.free_lists.begin(), a.free_lists.end(), ln))
+      return fail("list " + FormatId(id) + " has a free or unknown number");
+  // Members: live or free, never both; each member's lists hold it and only those.
+  if (a.member_num.size() + a.free_members.size() != a.member_count) return fail("member numbers do not add up");
+  std::vector<uint8_t> state(a.member_count, 0);  // 1 free, 2 live
+  for (uint32_t m : a.free_members) {
+    if (m >= a.member_count || state[m]) return fail("member number " + std::to_string(m) + " freed twice");
+    state[m] = 1;
+  }
+  std::vector<uint8_t> multi_used(a.multi.size(), 0);
+  for (uint32_t i : a.free_multi) {
+    if (i >= a.multi.size() || multi_used[i] || !a.multi[i].empty()) return fail("bad free overflow list");
+    multi_used[i] = 1;
+  }
+  std::vector<size_t> expected(a.list_tab.size(), 0);
+  for (uint32_t m = 0; m < a.member_count; ++m) {
+    if (state[m]) continue;
+    if (a.MemberOf(a.member_tab[m].id) != m) return fail("member number " + std::to_string(m) + " neither live nor free");
+    state[m] = 2;
+    const uint32_t code = a.member_tab[m].lists;
+    std::vector<uint32_t> lists{code};
+    if (code & Account::kMulti) {
+      const uint32_t i = code & ~Account::kMulti;
+      if (i >= a.multi.size() || multi_used[i]) return fail("overflow list shared or free");
+      multi_used[i] = 1;
+      lists = a.multi[i];
+      if (lists.size() < 2) return fail("overflow list with fewer than two lists");
+    }
+    for (uint32_t ln : lists) {
+      if (ln >= a.list_tab.size() || !a.list_tab[ln].Holds(m)) return fail("member " + FormatId(a.member_tab[m].id) + " missing from a list of it");
+      ++expected[ln];
+    }
+  }
+  for (size_t ln = 0; ln < a.list_tab.size(); ++ln)
+    if (a.list_tab[ln].members.size() != expected[ln]) return fail("list number " + std::to_string(ln) + " holds members that do not name it");
+  return {};
 }
 
 }  // namespace match

@@ -85,6 +85,9 @@ class Index {
   const Kernels& kernels() const { return *kernels_; }
 
   // ---- writes (exclusive per account) ----
+  // Out of memory: Add returns an error and AddToList one (keeping the members it added
+  // before the failure); the other writes throw std::bad_alloc. No write leaves a half-done
+  // change: each member, row or list is either fully in or not at all.
   // Adds a descriptor, or replaces its vector and person when the id is already present.
   // Errors: DescriptorFormat when vector.size() != dim() or the vector is zero / not finite.
   core::Status Add(const Id& account, const Id& descriptor, const std::optional<Id>& person,
@@ -119,6 +122,10 @@ class Index {
   size_t Size(const Id& account) const;
   // Bytes held for the account (codes, per-row arrays, hash maps, lists), for benchmarks.
   size_t MemoryBytes(const Id& account) const;
+  // Checks the account's bookkeeping (id map, person chains, list and member numbers, free
+  // lists) against itself; O(size + members). For tests and debugging; an error names the
+  // first inconsistency found.
+  core::Status CheckConsistency(const Id& account) const;
 
   struct Account;
 

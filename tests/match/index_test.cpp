@@ -317,7 +317,8 @@ TEST_F(IndexTest, RejectsBadVectors) {
 }
 
 // List bookkeeping is released when members leave (RemoveFromList, DropList, Remove,
-// RemovePerson): churning through fresh ids keeps the memory of the first round.
+// RemovePerson): every number is freed exactly once (CheckConsistency) and reused, so
+// churning through fresh ids keeps the memory of the first round.
 TEST_F(IndexTest, ListChurnDoesNotGrowMemory) {
   const Id dl = MakeId(9100), dl2 = MakeId(9101), pl = MakeId(9102);
   size_t after_first = 0;
@@ -334,6 +335,7 @@ TEST_F(IndexTest, ListChurnDoesNotGrowMemory) {
     ASSERT_TRUE(idx.AddToList(kAcc, dl, ds).ok());
     ASSERT_TRUE(idx.AddToList(kAcc, dl2, ds).ok());  // every descriptor in two lists
     ASSERT_TRUE(idx.AddToList(kAcc, pl, ps).ok());
+    ASSERT_TRUE(idx.CheckConsistency(kAcc).ok());
     // Each way out: a quarter removed from a list, a quarter of the descriptors removed, a
     // quarter of the persons removed, and the lists dropped with the rest.
     ASSERT_TRUE(idx.RemoveFromList(kAcc, dl, std::span(ds).subspan(0, 500)).ok());
@@ -345,6 +347,8 @@ TEST_F(IndexTest, ListChurnDoesNotGrowMemory) {
     ASSERT_TRUE(idx.DropList(kAcc, pl));
     for (const Id& d : ds) idx.Remove(kAcc, d);
     ASSERT_EQ(idx.Size(kAcc), 0u);
+    const auto consistent = idx.CheckConsistency(kAcc);
+    ASSERT_TRUE(consistent.ok()) << consistent.error().log_detail;
     if (round == 0) after_first = idx.MemoryBytes(kAcc);
     EXPECT_EQ(idx.MemoryBytes(kAcc), after_first) << "round " << round;
   }
@@ -497,6 +501,8 @@ TEST_P(IndexModelTest, RandomOperationsAgreeWithModel) {
       }
     }
     ASSERT_EQ(idx.Size(kAcc), model.size());
+    const auto consistent = idx.CheckConsistency(kAcc);
+    ASSERT_TRUE(consistent.ok()) << "step " << step << ": " << consistent.error().log_detail;
   }
 }
 
