@@ -19,7 +19,12 @@
 #      p50 / p90 / p99, req/s; then VmRSS again.
 # Bytes per descriptor = (VmRSS at size N − VmRSS of the same server with an empty account) / N.
 #
+# BACKEND=postgresql: the same on a throwaway PostgreSQL (scripts/pg_throwaway.sh; with
+# synchronous_commit off for the seeding: a benchmark database, not a durable one);
+# the server runs with --database_url and reads its snapshot from PostgreSQL at start-up.
+#
 # Settings (environment): SIZES="10000 100000 1000000" MODE=persons DURATION_S=20 WARMUP_S=2
+#   BACKEND=sqlite (or postgresql)
 #   DATA_ROOT=/dev/shm (the database lives there: seeding a million rows on disk, one fsync per
 #   transaction, would take hours; the server reads it from page cache either way)
 #   FACEPORT_BIN=build/release/faceport SEEDER=build/release/bench/match/seed_match_db
@@ -33,6 +38,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SIZES=${SIZES:-"10000 100000 1000000"}
 MODE=${MODE:-persons}
+BACKEND=${BACKEND:-sqlite}
 DURATION_S=${DURATION_S:-20}
 WARMUP_S=${WARMUP_S:-2}
 DATA_ROOT=${DATA_ROOT:-/dev/shm}
@@ -46,6 +52,10 @@ for tool in wrk curl jq python3 awk; do
   command -v "$tool" >/dev/null || { echo "http_identify.sh: '$tool' not found" >&2; exit 2; }
 done
 [[ -x $FACEPORT_BIN && -x $SEEDER ]] || { echo "http_identify.sh: build faceport and seed_match_db first" >&2; exit 2; }
+case $BACKEND in
+  sqlite | postgresql) ;;
+  *) echo "BACKEND must be sqlite or postgresql" >&2; exit 2 ;;
+esac
 case $MODE in
   persons) TARGET_PATH=/4/matching/identify ;;
   descriptors) TARGET_PATH=/4/matching/match ;;
@@ -90,11 +100,23 @@ cleanup() {
   trap - EXIT INT TERM
   stop_faceport
   give_quiet
+  [[ $BACKEND == postgresql ]] && pg_throwaway_stop
   if [[ $KEEP_TMP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+DB_FLAGS=()
+SEED_DB=(--db "$DATA/faceport.db")
+if [[ $BACKEND == postgresql ]]; then
+  # shellcheck source=../../scripts/pg_throwaway.sh
+  source "$REPO/scripts/pg_throwaway.sh"
+  pg_throwaway_start >/dev/null
+  psql -q "$PG_THROWAWAY_URL" -c "ALTER SYSTEM SET synchronous_commit = off" -c "SELECT pg_reload_conf()" >/dev/null
+  DB_FLAGS=(--database_url "$PG_THROWAWAY_URL")
+  SEED_DB=(--database-url "$PG_THROWAWAY_URL")
+fi
 
 cp "$FACEPORT_BIN" "$TMP/faceport"
 FP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -106,7 +128,7 @@ start_faceport() {
   lines=$(wc -l <"$FP_LOG" 2>/dev/null || echo 0)
   t0=$(date +%s.%N)
   (cd "$REPO" && exec "$TMP/faceport" serve --data_dir "$DATA" --listen_address "$HOST" --port "$FP_PORT" \
-    --log_level info >>"$FP_LOG" 2>&1) &
+    "${DB_FLAGS[@]}" --log_level info >>"$FP_LOG" 2>&1) &
   FP_PID=$!
   for i in $(seq 1 1200); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$FP_URL/version" || true) == 200 ]] && break
@@ -139,7 +161,7 @@ TOTAL=0
 REFS=$TMP/refs.txt
 for N in $SIZES; do
   ADD=$((N - TOTAL))
-  args=(--db "$DATA/faceport.db" --token "$TOKEN" --models "$REPO/models" --add "$ADD" --mode "$MODE")
+  args=("${SEED_DB[@]}" --token "$TOKEN" --models "$REPO/models" --add "$ADD" --mode "$MODE")
   [[ -n $LIST ]] && args+=(--list "$LIST")
   if [[ $TOTAL == 0 ]]; then
     args+=(--refs "$REFS")
@@ -174,4 +196,8 @@ for N in $SIZES; do
   stop_faceport
   give_quiet
 done
-log "database: $(du -sh "$DATA" | cut -f1)"
+if [[ $BACKEND == postgresql ]]; then
+  log "database: $(psql -At "$PG_THROWAWAY_URL" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
+else
+  log "database: $(du -sh "$DATA" | cut -f1)"
+fi

@@ -1,4 +1,4 @@
-// Fills one account of a faceport SQLite database with descriptors for the matching benchmark
+// Fills one account of a faceport database (SQLite file, or PostgreSQL with --database-url) with descriptors for the matching benchmark
 // through HTTP (bench/match/http_identify.sh). Going through the API for a million
 // descriptors would take hours, so this writes through fp_store's own write methods, the same
 // calls the API makes: CreateDescriptors as POST /4/storage/descriptors does for an uploaded
@@ -12,7 +12,8 @@
 // 10k -> 100k -> 1M. Prints "list_id <id>" and writes --refs (descriptor ids to query with:
 // LFW ones when present, else the first ones written).
 //
-// usage: seed_match_db --db DATA_DIR/faceport.db --token TOKEN --models models --add N
+// usage: seed_match_db (--db DATA_DIR/faceport.db | --database-url postgresql://...)
+//                      --token TOKEN --models models --add N
 //                      [--mode persons|descriptors] [--list LIST_ID] [--lfw-cache FILE]
 //                      [--refs FILE] [--refs-count 200] [--seed 1]
 #include <chrono>
@@ -26,6 +27,7 @@
 #include "core/clock.hpp"
 #include "core/uuid.hpp"
 #include "face/manifest.hpp"
+#include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -66,13 +68,14 @@ int Fail(const std::string& what, const core::Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string db, token, models = "models", mode = "persons", list_id, lfw_cache, refs_path;
+  std::string db, database_url, token, models = "models", mode = "persons", list_id, lfw_cache, refs_path;
   size_t add = 0, refs_count = 200;
   unsigned seed = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--db") db = next();
+    else if (a == "--database-url") database_url = next();
     else if (a == "--token") token = next();
     else if (a == "--models") models = next();
     else if (a == "--mode") mode = next();
@@ -87,19 +90,26 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (db.empty() || token.empty() || (mode != "persons" && mode != "descriptors")) {
-    std::fprintf(stderr, "usage: seed_match_db --db FILE --token TOKEN --add N [--mode persons|descriptors] ...\n");
+  if (db.empty() == database_url.empty() || token.empty() || (mode != "persons" && mode != "descriptors")) {
+    std::fprintf(stderr,
+                 "usage: seed_match_db (--db FILE | --database-url URL) --token TOKEN --add N "
+                 "[--mode persons|descriptors] ...\n");
     return 2;
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto manifest = face::Manifest::Load(models);
   if (!manifest) return Fail("models manifest", manifest.error());
   const size_t dim = 512;
-  store::SqliteOptions so;
-  so.path = db;
-  so.pool_size = 1;
-  auto opened = store::OpenSqliteStore(so);
-  if (!opened) return Fail("open " + db, opened.error());
+  core::Result<std::unique_ptr<store::Store>> opened = core::InternalError("no store");
+  if (!database_url.empty()) {
+    opened = store::OpenPgStore({database_url, 1});
+  } else {
+    store::SqliteOptions so;
+    so.path = db;
+    so.pool_size = 1;
+    opened = store::OpenSqliteStore(so);
+  }
+  if (!opened) return Fail("open the database", opened.error());
   store::Store& st = **opened;
   auto owner = st.FindTokenOwner(token);
   if (!owner) return Fail("token", owner.error());

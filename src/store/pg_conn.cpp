@@ -44,15 +44,29 @@ std::string PgRows::Text(int row, int col) const {
 
 int64_t PgRows::Int(int row, int col) const {
   if (PQgetisnull(r_, row, col)) return 0;
-  return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+  const char* v = PQgetvalue(r_, row, col);
+  if (PQfformat(r_, col) == 1) {  // big-endian int2 / int4 / int8
+    const int len = PQgetlength(r_, row, col);
+    uint64_t u = 0;
+    for (int i = 0; i < len && i < 8; ++i) u = u << 8 | static_cast<uint8_t>(v[i]);
+    if (len == 2) return static_cast<int16_t>(u);
+    if (len == 4) return static_cast<int32_t>(u);
+    return static_cast<int64_t>(u);
+  }
+  return std::strtoll(v, nullptr, 10);
 }
 
-bool PgRows::Bool(int row, int col) const { return !PQgetisnull(r_, row, col) && PQgetvalue(r_, row, col)[0] == 't'; }
+bool PgRows::Bool(int row, int col) const {
+  if (PQgetisnull(r_, row, col)) return false;
+  const char v = PQgetvalue(r_, row, col)[0];
+  return PQfformat(r_, col) == 1 ? v != 0 : v == 't';
+}
 
 std::string PgRows::Bytea(int row, int col) const {
   if (PQgetisnull(r_, row, col)) return {};
   const char* v = PQgetvalue(r_, row, col);
   const size_t len = static_cast<size_t>(PQgetlength(r_, row, col));
+  if (PQfformat(r_, col) == 1) return std::string(v, len);
   // bytea_output = hex (the default since 9.0, and set per connection in Open): "\x" + 2 hex
   // digits per byte.
   if (len < 2 || v[0] != '\\' || v[1] != 'x') return {};
@@ -97,7 +111,7 @@ core::Error Connection::Fail(std::string_view what, PGresult* r) {
   return core::InternalError(std::string(what) + ": " + msg + (sqlstate_.empty() ? "" : " [" + sqlstate_ + "]"));
 }
 
-core::Result<PgRows> Connection::Exec(std::string_view sql, std::string_view what, Params params) {
+core::Result<PgRows> Connection::Exec(std::string_view sql, std::string_view what, Params params, Results results) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size() + 1);
@@ -113,7 +127,7 @@ core::Result<PgRows> Connection::Exec(std::string_view sql, std::string_view wha
     it = prepared_.emplace(std::string(sql), std::move(name)).first;
   }
   PGresult* r = PQexecPrepared(conn_, it->second.c_str(), params.size(), params.values(), params.lengths(),
-                               params.formats(), 0);
+                               params.formats(), results == Results::Binary ? 1 : 0);
   const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     auto err = Fail(what, r);

@@ -86,11 +86,14 @@ class PgRows {
   int rows() const { return PQntuples(r_); }
   // The number of rows an INSERT/UPDATE/DELETE changed.
   int64_t affected() const;
+  // Each accessor reads a column in either result format (PQfformat): text, or binary
+  // (Connection::Results::Binary: integers big-endian of 2, 4 or 8 bytes, bool one byte, text
+  // and bytea their raw bytes), so one row reader serves both.
   bool IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
   std::string Text(int row, int col) const;  // NULL reads as ""
   int64_t Int(int row, int col) const;       // NULL reads as 0
-  bool Bool(int row, int col) const;         // 't'
-  // A bytea column (hex output format) decoded to its bytes.
+  bool Bool(int row, int col) const;         // 't' / 1
+  // A bytea column decoded to its bytes (text format: hex output, "\x...").
   std::string Bytea(int row, int col) const;
 
  private:
@@ -109,7 +112,10 @@ class Connection {
   // Runs sql with params as a prepared statement (prepared on first use on this connection).
   // `what` prefixes error messages. Errors are Errc::Internal with the server's message; the
   // SQLSTATE and constraint name of the last failure are kept (sqlstate(), constraint()).
-  core::Result<PgRows> Exec(std::string_view sql, std::string_view what, Params params = {});
+  // Binary: the rows come in binary format (PgRows reads both); for bulk reads of bytea.
+  enum class Results { Text, Binary };
+  core::Result<PgRows> Exec(std::string_view sql, std::string_view what, Params params = {},
+                            Results results = Results::Text);
   // One or more ';'-separated statements without parameters (migrations, BEGIN, COMMIT).
   core::Status ExecScript(const std::string& sql, std::string_view what);
 

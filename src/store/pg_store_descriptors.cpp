@@ -111,16 +111,19 @@ core::Result<PageOf<Descriptor>> PgStore::ListDescriptors(std::string_view accou
 }
 
 core::Status StreamDescriptors(Connection& conn, const std::function<bool(const Descriptor&)>& fn, bool* stopped) {
-  // A cursor inside the caller's read transaction: the whole table never sits in memory
-  // (1 M descriptors of 512 floats are 4 GB as hex text), one FETCH per 1000 rows.
+  // A cursor inside the caller's read transaction: the whole table never sits in memory, one
+  // FETCH per 1000 rows. The rows come in binary format: the vectors as their 2,048 raw bytes
+  // instead of 4 KB of hex that the server encodes and we decode; and the query runs without
+  // JIT (compiling it costs more than it saves). docs/BENCHMARKS.md has the load times.
   *stopped = false;
+  if (auto st = conn.ExecScript("SET LOCAL jit = off", "snapshot without jit"); !st) return st;
   if (auto st = conn.ExecScript("DECLARE fp_descriptors NO SCROLL CURSOR FOR SELECT " FP_PG_DESCRIPTOR_COLUMNS
                                 ", d.values_f32le FROM descriptors d ORDER BY d.create_time_ms, d.ord",
                                 "declare descriptor cursor");
       !st)
     return st;
   for (;;) {
-    auto r = conn.Exec("FETCH 1000 FROM fp_descriptors", "fetch descriptors");
+    auto r = conn.Exec("FETCH 1000 FROM fp_descriptors", "fetch descriptors", {}, Connection::Results::Binary);
     if (!r) return std::move(r).error();
     for (int i = 0; i < r->rows(); ++i) {
       if (!fn(ReadDescriptor(*r, i, true))) {
