@@ -53,7 +53,8 @@ for tool in wrk curl jq python3 awk; do
 done
 [[ -x $FACEPORT_BIN && -x $SEEDER ]] || { echo "http_identify.sh: build faceport and seed_match_db first" >&2; exit 2; }
 case $BACKEND in
-  sqlite | postgresql) ;;
+  sqlite) ;;
+  postgresql) command -v psql >/dev/null || { echo "http_identify.sh: 'psql' not found" >&2; exit 2; } ;;
   *) echo "BACKEND must be sqlite or postgresql" >&2; exit 2 ;;
 esac
 case $MODE in

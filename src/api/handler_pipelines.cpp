@@ -173,7 +173,7 @@ void Api::AddHandlerPipelineRoutes() {
 
     auto probe = StoreProbe({*engine_, store_, *portraits_}, c.who.account_id, c.req, *in, h->policies, *warped);
     if (!probe) return std::move(probe).error();
-    if (auto st = matcher_->CatchUp(); !st) return st.error();
+    if (auto st = CatchUpForRequest(); !st) return st.error();
     Context ctx{store_, *matcher_, c.who.account_id};
     auto index = matcher_->index();
     auto pid = match::ParseId(**person_id);
@@ -200,16 +200,13 @@ void Api::AddHandlerPipelineRoutes() {
     // The policy list must be the account's persons list (unset, deleted since the PATCH or
     // of the wrong type: 22003 / 22010), checked before the probe is stored.
     if (!h->policies.list_id) return core::MakeError(Errc::ListNotFoundRef);
-    auto list = store_.GetList(c.who.account_id, *h->policies.list_id);
-    if (!list) return std::move(list).error();
-    if (!list->has_value()) return core::MakeError(Errc::ListNotFoundRef);
-    if ((*list)->type != store::ListType::Persons) return WrongListTypeError(store::ListType::Persons);
+    if (auto st = RequirePersonsList(store_, c.who.account_id, *h->policies.list_id); !st) return st.error();
     auto lid = match::ParseId(*h->policies.list_id);
     if (!lid) return core::InternalError("identify: list id is not a uuid");
 
     auto probe = StoreProbe({*engine_, store_, *portraits_}, c.who.account_id, c.req, *in, h->policies, *warped);
     if (!probe) return std::move(probe).error();
-    if (auto st = matcher_->CatchUp(); !st) return st.error();
+    if (auto st = CatchUpForRequest(); !st) return st.error();
     Context ctx{store_, *matcher_, c.who.account_id};
     auto index = matcher_->index();
     const ResolvedCandidates cands{match::Target::PersonsList(*lid), true};

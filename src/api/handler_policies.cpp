@@ -76,8 +76,7 @@ const schema::Node& PolicySchema(HandlerType type) {
 core::Result<HandlerPolicies> EffectivePolicies(const store::Handler& handler, const PolicyDefaults& defaults) {
   HandlerPolicies p;
   p.type = handler.type;
-  p.verify_threshold = defaults.verify_threshold;
-  p.identify_threshold = defaults.identify_threshold;
+  p.verify_threshold = p.identify_threshold = defaults.threshold;
   boost::system::error_code ec;
   json::value stored = json::parse(handler.policies, ec);
   if (ec || !stored.is_object()) return core::InternalError("handler " + handler.id + ": stored policies are not an object");

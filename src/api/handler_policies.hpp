@@ -16,8 +16,9 @@
 namespace api {
 
 struct PolicyDefaults {
-  double verify_threshold = 0;    // ApiOptions::verify_threshold (setting verify_threshold)
-  double identify_threshold = 0;  // ApiOptions::identify_threshold (setting identify_threshold)
+  // ApiOptions::verify_threshold (setting verify_threshold): the default of both the
+  // verify_threshold and the identify_threshold policies.
+  double threshold = 0;
 };
 
 // The effective policies of one handler. Keys a type does not have keep their defaults and

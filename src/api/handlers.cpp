@@ -5,6 +5,7 @@
 
 #include "api/api.hpp"
 #include "api/handler_policies.hpp"
+#include "api/matching_core.hpp"
 #include "api/objects.hpp"
 #include "api/respond.hpp"
 #include "core/clock.hpp"
@@ -18,7 +19,7 @@ namespace {
 constexpr HandlerType kTypes[] = {HandlerType::Extractor, HandlerType::Verify, HandlerType::Identify};
 }  // namespace
 
-PolicyDefaults Api::policy_defaults() const { return PolicyDefaults{opt_.verify_threshold, opt_.verify_threshold}; }
+PolicyDefaults Api::policy_defaults() const { return PolicyDefaults{opt_.verify_threshold}; }
 
 void Api::AddHandlerRoutes() {
   for (HandlerType type : kTypes) {
@@ -43,10 +44,9 @@ void Api::AddHandlerRoutes() {
       if (!body) return std::move(body).error();
       const json::object& o = body->as_object();
       if (const json::value* list = o.if_contains("list_id")) {
-        auto l = store_.GetList(c.who.account_id, std::string(list->as_string()));
-        if (!l) return std::move(l).error();
-        if (!l->has_value()) return core::MakeError(Errc::ListNotFoundRef);
-        if ((*l)->type != store::ListType::Persons) return WrongListTypeError(store::ListType::Persons);
+        if (auto st = matching_detail::RequirePersonsList(store_, c.who.account_id, std::string(list->as_string()));
+            !st)
+          return st.error();
       }
       auto version = store_.PatchHandlerPolicies(c.who.account_id, type, json::serialize(o), core::NowMillis());
       if (!version) return std::move(version).error();

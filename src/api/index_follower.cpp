@@ -282,7 +282,6 @@ void IndexFollower::Start(int64_t interval_ms) {
         break;
       woken_ = false;
       lk.unlock();
-      bg_passes_.fetch_add(1);
       if (auto st = CatchUp(); !st)
         core::Log(core::LogLevel::Error, "index_catchup_failed", {{"detail", st.error().log_detail}});
       else if (auto p = Prune(); !p)

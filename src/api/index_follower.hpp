@@ -58,7 +58,6 @@ class IndexFollower {
   // Stop() (or destruction).
   void Start(int64_t interval_ms);
   // Background passes run so far (tests and benchmarks).
-  int64_t background_passes() const { return bg_passes_.load(); }
   void Stop();
 
  private:
@@ -79,7 +78,6 @@ class IndexFollower {
   std::condition_variable bg_cv_;
   bool stop_ = false;
   bool woken_ = false;                       // a change notice arrived (under bg_mu_)
-  std::atomic<int64_t> bg_passes_{0};
   std::unique_ptr<store::ChangeListener> listener_;
   std::thread thread_;
 };

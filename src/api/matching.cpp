@@ -145,6 +145,14 @@ core::Result<std::vector<std::vector<float>>> ReferenceVectors(Context& ctx, con
   return out;
 }
 
+core::Status RequirePersonsList(store::Store& store, const std::string& account_id, const std::string& list_id) {
+  auto l = store.GetListType(account_id, list_id);
+  if (!l) return std::move(l).error();
+  if (!l->has_value()) return core::MakeError(Errc::ListNotFoundRef);
+  if (**l != store::ListType::Persons) return WrongListTypeError(store::ListType::Persons);
+  return {};
+}
+
 core::Result<ResolvedCandidates> ResolveCandidates(Context& ctx, const CandidateParams& p, const CandidateRules& rules,
                                                    const match::Index& index) {
   ResolvedCandidates r;

@@ -32,6 +32,10 @@ core::Result<std::vector<match::Candidate>> TopK(Context& ctx, const match::Inde
                                                  const std::vector<std::vector<float>>& refs,
                                                  const ResolvedCandidates& cands, std::size_t limit);
 
+// The list must be the account's and hold persons (22003 ListNotFoundRef / 22010 wrong type).
+// Reads only the list's type: GetList would also count its members (a scan of them).
+core::Status RequirePersonsList(store::Store& store, const std::string& account_id, const std::string& list_id);
+
 // The API's similarity (0..1, rounded to 6 digits) of a cosine.
 double Similarity(float cosine);
 

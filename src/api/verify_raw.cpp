@@ -36,6 +36,7 @@
 #include "api/extraction.hpp"
 #include "api/handler_policies.hpp"
 #include "api/json_schema.hpp"
+#include "api/matching_core.hpp"
 #include "api/query.hpp"
 #include "api/respond.hpp"
 #include "core/base64.hpp"
@@ -45,6 +46,7 @@
 namespace api {
 namespace json = boost::json;
 using core::Errc;
+using matching_detail::Similarity;  // the API's rounded similarity, as family M
 
 namespace {
 // At most 1000 references and 1000 candidates, and at most 100000 comparisons per request
@@ -232,11 +234,6 @@ core::Result<std::vector<Entity>> DecodeEntities(const json::array& a, const std
     out.push_back(std::move(*e));
   }
   return out;
-}
-
-double Similarity(float cosine) {
-  // Rounded to 6 digits like family M (matching.cpp): stable JSON.
-  return std::round(static_cast<double>(face::SimilarityFromCosine(cosine)) * 1e6) / 1e6;
 }
 
 }  // namespace

@@ -181,8 +181,6 @@ SELECT gen_random_uuid()::text, a.id, t.type, a.create_time_ms, a.create_time_ms
 
 }  // namespace
 
-std::span<const std::string_view> PgMigrations() { return kMigrations; }
-
 core::Status ApplyMigrations(Connection& conn) {
   auto tx = Tx::Begin(conn, Tx::Mode::Write);
   if (!tx) return std::move(tx).error();

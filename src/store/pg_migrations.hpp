@@ -5,17 +5,11 @@
 //
 // Rules for editing pg_migrations.cpp: never change or reorder a migration that has shipped;
 // append a new one instead, and add the SQLite migration with the same number.
-#include <span>
-#include <string_view>
-
 #include "core/result.hpp"
 
 namespace store::pg {
 
 class Connection;
-
-// All migrations, oldest first. Each entry may hold several ';'-separated statements.
-std::span<const std::string_view> PgMigrations();
 
 // Applies, in one transaction, every migration whose version is not yet recorded in
 // schema_migrations, recording each. Nodes starting at once serialise on a transaction-level

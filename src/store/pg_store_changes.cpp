@@ -12,17 +12,6 @@
 namespace store::pg {
 namespace {
 
-constexpr std::array kKinds = {ChangeKind::DescriptorAdded,     ChangeKind::DescriptorRemoved,
-                               ChangeKind::DescriptorPersonSet, ChangeKind::ListMemberAdded,
-                               ChangeKind::ListMemberRemoved,   ChangeKind::PersonRemoved,
-                               ChangeKind::ListRemoved};
-
-std::optional<ChangeKind> ParseKind(std::string_view name) {
-  for (ChangeKind k : kKinds)
-    if (ChangeKindName(k) == name) return k;
-  return std::nullopt;
-}
-
 core::Result<std::pair<int64_t, int64_t>> CounterIn(Connection& conn) {
   auto r = conn.Exec("SELECT seq, pruned_up_to FROM change_counter WHERE id = 1", "change counter");
   if (!r) return std::move(r).error();
@@ -73,7 +62,7 @@ core::Result<std::vector<Change>> PgStore::ChangesSince(int64_t after_seq, int l
         c.seq = r->Int(i, 0);
         c.account_id = r->Text(i, 1);
         const std::string kind = r->Text(i, 2);
-        auto k = ParseKind(kind);
+        auto k = ParseChangeKind(kind);
         if (!k) return core::InternalError("changes since: unknown kind '" + kind + "'");
         c.kind = *k;
         c.descriptor_id = r->Text(i, 3);

@@ -13,28 +13,6 @@
 
 namespace store::pg {
 
-static_assert(sizeof(float) == 4 && std::numeric_limits<float>::is_iec559, "descriptors are stored as IEEE float32");
-
-// Little-endian float32, byte by byte (the SQLite backend's layout): the bits round-trip.
-std::string EncodeValues(const std::vector<float>& values) {
-  std::string out(values.size() * 4, '\0');
-  for (size_t i = 0; i < values.size(); ++i) {
-    const uint32_t bits = std::bit_cast<uint32_t>(values[i]);
-    for (int k = 0; k < 4; ++k) out[i * 4 + k] = static_cast<char>((bits >> (8 * k)) & 0xffu);
-  }
-  return out;
-}
-
-std::vector<float> DecodeValues(std::string_view bytes) {
-  std::vector<float> out(bytes.size() / 4);
-  for (size_t i = 0; i < out.size(); ++i) {
-    uint32_t bits = 0;
-    for (int k = 0; k < 4; ++k) bits |= uint32_t{static_cast<unsigned char>(bytes[i * 4 + k])} << (8 * k);
-    out[i] = std::bit_cast<float>(bits);
-  }
-  return out;
-}
-
 Descriptor ReadDescriptor(const PgRows& r, int i, bool with_values) {
   Descriptor d;
   d.id = r.Text(i, 0);

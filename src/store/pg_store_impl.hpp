@@ -82,7 +82,6 @@ core::Result<PageOf<T>> QueryPage(Connection& conn, std::string_view count_sql, 
   return out;
 }
 
-inline std::string_view ListTypeName(ListType t) { return t == ListType::Persons ? "persons" : "descriptors"; }
 
 // Space-separated ids (string_agg of service-generated uuids) -> vector.
 std::vector<std::string> SplitIds(const std::string& joined);
@@ -239,9 +238,6 @@ Descriptor ReadDescriptor(const PgRows& rows, int i, bool with_values);
 // through a cursor inside the caller's read transaction. *stopped is set when fn returned false.
 core::Status StreamDescriptors(Connection& conn, const std::function<bool(const Descriptor&)>& fn, bool* stopped);
 
-// Decodes the stored little-endian float32 bytes (the same layout as the SQLite backend).
-std::vector<float> DecodeValues(std::string_view bytes);
-std::string EncodeValues(const std::vector<float>& values);
 
 // Appends one change-feed row inside the caller's write transaction, taking the next seq
 // from change_counter (migration 3), and marks the connection so that the commit notifies.

@@ -17,7 +17,7 @@ List ReadList(const PgRows& r, int i) {
   List l;
   l.id = r.Text(i, 0);
   l.account_id = r.Text(i, 1);
-  l.type = r.Text(i, 2) == "persons" ? ListType::Persons : ListType::Descriptors;
+  l.type = ParseListType(r.Text(i, 2));
   l.list_data = r.Text(i, 3);
   l.create_time_ms = r.Int(i, 4);
   l.count = r.Int(i, 5);
@@ -117,7 +117,7 @@ core::Result<std::optional<ListType>> FindListType(Connection& conn, std::string
   auto r = Q(conn, "SELECT type FROM lists WHERE account_id = $1 AND id = $2", "find list", account_id, list_id);
   if (!r) return std::move(r).error();
   if (r->rows() == 0) return std::optional<ListType>();
-  return std::optional<ListType>(r->Text(0, 0) == "persons" ? ListType::Persons : ListType::Descriptors);
+  return std::optional<ListType>(ParseListType(r->Text(0, 0)));
 }
 
 core::Status PgStore::CreateList(const List& list) {

@@ -12,17 +12,6 @@
 namespace store::sqlite {
 namespace {
 
-constexpr std::array kKinds = {ChangeKind::DescriptorAdded,     ChangeKind::DescriptorRemoved,
-                               ChangeKind::DescriptorPersonSet, ChangeKind::ListMemberAdded,
-                               ChangeKind::ListMemberRemoved,   ChangeKind::PersonRemoved,
-                               ChangeKind::ListRemoved};
-
-std::optional<ChangeKind> ParseKind(std::string_view name) {
-  for (ChangeKind k : kKinds)
-    if (ChangeKindName(k) == name) return k;
-  return std::nullopt;
-}
-
 // The last seq ever assigned: sqlite_sequence keeps it even when pruning emptied the table.
 core::Result<int64_t> LastSeqIn(Connection& conn) {
   auto seq = QueryInt(conn, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)",
@@ -78,7 +67,7 @@ core::Result<std::vector<Change>> SqliteStore::ChangesSince(int64_t after_seq, i
             c.seq = row.ColumnInt64(0);
             c.account_id = row.ColumnText(1);
             const std::string kind = row.ColumnText(2);
-            if (auto k = ParseKind(kind))
+            if (auto k = ParseChangeKind(kind))
               c.kind = *k;
             else
               bad_kind = kind;

@@ -159,7 +159,6 @@ core::Result<PageOf<T>> QueryPage(Connection& conn, std::string_view count_sql, 
   return out;
 }
 
-inline std::string_view ListTypeName(ListType t) { return t == ListType::Persons ? "persons" : "descriptors"; }
 
 class SqliteStore final : public Store {
  public:
@@ -298,8 +297,6 @@ Descriptor ReadDescriptor(const Stmt& st, bool with_values);
 // Fills descriptor.lists (oldest link first).
 core::Status FillDescriptorLists(Connection& conn, Descriptor& descriptor);
 
-// Decodes the stored little-endian float32 BLOB.
-std::vector<float> DecodeValues(std::string_view bytes);
 // Streams every descriptor (values, person_id and lists filled) in creation order to fn,
 // inside the caller's read transaction. *stopped is set when fn returned false.
 core::Status StreamDescriptors(Connection& conn, const std::function<bool(const Descriptor&)>& fn, bool* stopped);

@@ -18,7 +18,7 @@ List ReadList(const Stmt& st) {
   List l;
   l.id = st.ColumnText(0);
   l.account_id = st.ColumnText(1);
-  l.type = st.ColumnText(2) == "persons" ? ListType::Persons : ListType::Descriptors;
+  l.type = ParseListType(st.ColumnText(2));
   l.list_data = st.ColumnText(3);
   l.create_time_ms = st.ColumnInt64(4);
   l.count = st.ColumnInt64(5);
@@ -130,7 +130,7 @@ core::Result<std::optional<ListType>> FindListType(Connection& conn, std::string
   std::optional<ListType> type;
   auto st = ForEachRow(
       conn, "SELECT type FROM lists WHERE account_id = ?1 AND id = ?2", "find list",
-      [&](const Stmt& row) { type = row.ColumnText(0) == "persons" ? ListType::Persons : ListType::Descriptors; },
+      [&](const Stmt& row) { type = ParseListType(row.ColumnText(0)); },
       account_id, list_id);
   if (!st) return std::move(st).error();
   return type;

@@ -1,10 +1,14 @@
 #pragma once
 // INTERNAL to fp_store: small helpers every backend (and the portrait store) shares.
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "store/store.hpp"
@@ -39,6 +43,44 @@ inline HandlerType ParseHandlerType(std::string_view name) {
   if (name == "verify") return HandlerType::Verify;
   if (name == "identify") return HandlerType::Identify;
   return HandlerType::Extractor;
+}
+
+// A stored list type name ("persons" / "descriptors", the schemas' CHECK) and back.
+inline std::string_view ListTypeName(ListType t) { return t == ListType::Persons ? "persons" : "descriptors"; }
+inline ListType ParseListType(std::string_view name) {
+  return name == "persons" ? ListType::Persons : ListType::Descriptors;
+}
+
+// A stored change kind name (ChangeKindName) back to its enum; nullopt for an unknown name.
+inline std::optional<ChangeKind> ParseChangeKind(std::string_view name) {
+  constexpr std::array kKinds = {ChangeKind::DescriptorAdded,     ChangeKind::DescriptorRemoved,
+                                 ChangeKind::DescriptorPersonSet, ChangeKind::ListMemberAdded,
+                                 ChangeKind::ListMemberRemoved,   ChangeKind::PersonRemoved,
+                                 ChangeKind::ListRemoved};
+  for (ChangeKind k : kKinds)
+    if (ChangeKindName(k) == name) return k;
+  return std::nullopt;
+}
+
+// Descriptor values as stored by both backends: little-endian float32, byte by byte, so the
+// stored form is the same on every host and the bits (NaN payloads, -0.0) round-trip exactly.
+static_assert(sizeof(float) == 4 && std::numeric_limits<float>::is_iec559, "descriptors are stored as IEEE float32");
+inline std::string EncodeValues(const std::vector<float>& values) {
+  std::string out(values.size() * 4, '\0');
+  for (size_t i = 0; i < values.size(); ++i) {
+    const uint32_t bits = std::bit_cast<uint32_t>(values[i]);
+    for (int k = 0; k < 4; ++k) out[i * 4 + k] = static_cast<char>((bits >> (8 * k)) & 0xffu);
+  }
+  return out;
+}
+inline std::vector<float> DecodeValues(std::string_view bytes) {
+  std::vector<float> out(bytes.size() / 4);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint32_t bits = 0;
+    for (int k = 0; k < 4; ++k) bits |= uint32_t{static_cast<unsigned char>(bytes[i * 4 + k])} << (8 * k);
+    out[i] = std::bit_cast<float>(bits);
+  }
+  return out;
 }
 
 }  // namespace store

@@ -16,27 +16,19 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-std::string ReadFile(const std::string& path) { return fptest::ReadFileBytes(path); }
-
-face::Engine& SharedEngine() { return fptest::TheSharedEngine(); }
-
 // A single-face photo: LFW crop from the shared data when present, else a face cut from a
 // group photo of the npm test data (always installed by setup).
 const std::string& OneFaceJpeg() {
   static const std::string bytes = [] {
     std::string lfw = std::string(FACEPORT_SHARED_DIR) + "/data/faces/deepface_unit/img1.jpg";
-    if (fs::exists(lfw)) return ReadFile(lfw);
+    if (fs::exists(lfw)) return ReadFileBytes(lfw);
     return std::string();
   }();
   return bytes;
 }
 
-std::string SampleJpeg(int i) { return ReadFile(std::string(FACEPORT_TESTDATA_DIR) + "/sample" + std::to_string(i) + ".jpg"); }
+std::string SampleJpeg(int i) { return ReadFileBytes(std::string(FACEPORT_TESTDATA_DIR) + "/sample" + std::to_string(i) + ".jpg"); }
 
-std::string PlainJpeg(int w, int h) {  // a grey picture with no face
-  std::vector<uint8_t> px(size_t(w) * h * 3, 128);
-  return *SharedEngine().EncodeJpeg(face::Image::FromBgr(w, h, px.data()));
-}
 }  // namespace
 
 class Descriptors : public ApiTest {
@@ -44,7 +36,7 @@ class Descriptors : public ApiTest {
   void SetUp() override {
     ApiTest::SetUp();
     if (IsSkipped()) return;  // backend not available here
-    UseFaceEngine(SharedEngine(), /*matching=*/false);
+    UseFaceEngine(TheSharedEngine(), /*matching=*/false);
     if (HasFatalFailure()) return;
     token_ = Register("faces@example.com");
   }
@@ -86,7 +78,7 @@ TEST_F(Descriptors, ExtractsEveryFaceWithPortraitsAndStoresThem) {
     auto p = Get("/4/storage/portraits/" + id);
     ASSERT_EQ(p.status, 200u);
     EXPECT_EQ(*p.Header("Content-Type"), "image/jpeg");
-    auto img = SharedEngine().Decode(p.body, face::ImageFormat::Jpeg);
+    auto img = TheSharedEngine().Decode(p.body, face::ImageFormat::Jpeg);
     ASSERT_TRUE(img);
     EXPECT_EQ(std::max(img->width, img->height), 250);
     for (int side : {32, 64, 96, 160}) {
@@ -94,7 +86,7 @@ TEST_F(Descriptors, ExtractsEveryFaceWithPortraitsAndStoresThem) {
       ASSERT_EQ(t.status, 200u) << side;
       EXPECT_EQ(t.body.substr(0, 2), "\xff\xd8");
       if (side >= 160) {  // smaller thumbnails are below the decoder's 96 px minimum
-        auto ti = SharedEngine().Decode(t.body, face::ImageFormat::Jpeg);
+        auto ti = TheSharedEngine().Decode(t.body, face::ImageFormat::Jpeg);
         ASSERT_TRUE(ti);
         EXPECT_EQ(std::max(ti->width, ti->height), side);
       }
@@ -166,7 +158,7 @@ TEST_F(Descriptors, NoDescriptorMode) {
 }
 
 TEST_F(Descriptors, BadInputsGetTheirCodes) {
-  EXPECT_EQ(Post("", PlainJpeg(320, 240)).ErrorCode(), 4003);
+  EXPECT_EQ(Post("", PlainJpegOf(320, 240)).ErrorCode(), 4003);
   EXPECT_EQ(Post("", "not base64!!", "image/jpeg-base64").ErrorCode(), 18001);
   EXPECT_EQ(Post("", core::Base64Encode(group_), "image/jpeg-base64").status, 201u);
   EXPECT_EQ(Post("", core::Base64Encode(group_), "image/x-jpeg-base64").status, 201u);  // the reference's spelling
@@ -174,7 +166,7 @@ TEST_F(Descriptors, BadInputsGetTheirCodes) {
   EXPECT_EQ(Post("", group_.substr(0, 200)).ErrorCode(), 3001);            // truncated
   EXPECT_EQ(Post("", std::string(5000, 'x')).ErrorCode(), 3001);           // garbage: no image format at all
   EXPECT_EQ(Post("", group_, "image/png").ErrorCode(), 12025);             // declared type disagrees
-  EXPECT_EQ(Post("", PlainJpeg(60, 60)).ErrorCode(), 3002);
+  EXPECT_EQ(Post("", PlainJpegOf(60, 60)).ErrorCode(), 3002);
   EXPECT_EQ(Post("", group_, "text/plain").ErrorCode(), 12017);
   EXPECT_EQ(Send("POST", "/4/storage/descriptors", group_, {{"X-Auth-Token", token_}}).ErrorCode(), 12017);
   EXPECT_EQ(Post("", "xpk", "application/x-vl-xpk").ErrorCode(), 12026);
@@ -213,13 +205,13 @@ TEST_F(Descriptors, ExportAndImportTheBinaryForm) {
 }
 
 TEST_F(Descriptors, WarpedInputIsTheWholeFace) {
-  auto img = SharedEngine().Decode(group_, face::ImageFormat::Jpeg, false, true);
+  auto img = TheSharedEngine().Decode(group_, face::ImageFormat::Jpeg, false, true);
   ASSERT_TRUE(img);
-  auto faces = SharedEngine().Detect(*img);
+  auto faces = TheSharedEngine().Detect(*img);
   ASSERT_TRUE(faces && !faces->empty());
-  auto warped = SharedEngine().Warp(*img, (*faces)[0]);
+  auto warped = TheSharedEngine().Warp(*img, (*faces)[0]);
   ASSERT_TRUE(warped);
-  auto jpeg = *SharedEngine().EncodeJpeg(*warped);
+  auto jpeg = *TheSharedEngine().EncodeJpeg(*warped);
   auto r = Post("?warped_image=1", jpeg);
   ASSERT_EQ(r.status, 201u) << r.body;
   std::string id(r.Json().at("faces").as_array()[0].at("id").as_string());

@@ -22,13 +22,9 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-const std::string kFaces = std::string(FACEPORT_SHARED_DIR) + "/data/faces/deepface_unit";
+const std::string kFaces = FacesDir("deepface_unit");
 // FAR 1e-4 on LFW (docs/FACE_ENGINE.md): cosine 0.41.
 const double kFar1e4 = face::SimilarityFromCosine(0.41f);
-
-std::string ReadFile(const std::string& path) { return fptest::ReadFileBytes(path); }
-
-face::Engine& SharedEngine() { return fptest::TheSharedEngine(); }
 
 bool HaveFaces() { return fs::exists(kFaces + "/identities.csv"); }
 }  // namespace
@@ -38,7 +34,7 @@ class Matching : public ApiTest {
   void SetUp() override {
     ApiTest::SetUp();
     if (IsSkipped()) return;  // backend not available here
-    UseFaceEngine(SharedEngine(), /*matching=*/true);
+    UseFaceEngine(TheSharedEngine(), /*matching=*/true);
     if (HasFatalFailure()) return;
     token_ = Register("match@example.com");
   }
@@ -48,7 +44,7 @@ class Matching : public ApiTest {
   std::string Extract(const std::string& file, const std::string& token = "") {
     auto h = Auth(token);
     h.emplace_back("Content-Type", "image/jpeg");
-    auto r = Send("POST", "/4/storage/descriptors", ReadFile(kFaces + "/" + file), h);
+    auto r = Send("POST", "/4/storage/descriptors", ReadFileBytes(kFaces + "/" + file), h);
     EXPECT_EQ(r.status, 201u) << file << " " << r.body;
     if (r.status != 201) return "";
     return std::string(r.Json().at("faces").as_array().at(0).as_object().at("id").as_string());
@@ -187,7 +183,7 @@ TEST_F(Matching, SearchExtractsStoresAndMatchesOneFace) {
   Link(list, "person_ids", {p0, p1});
   auto h = Auth();
   h.emplace_back("Content-Type", "image/jpeg");
-  auto r = Send("POST", "/4/matching/search?list_id=" + list, ReadFile(kFaces + "/img27.jpg"), h);
+  auto r = Send("POST", "/4/matching/search?list_id=" + list, ReadFileBytes(kFaces + "/img27.jpg"), h);
   ASSERT_EQ(r.status, 201u) << r.body;
   auto o = r.Json();
   ASSERT_TRUE(o.at("face").as_object().contains("id"));
@@ -200,14 +196,14 @@ TEST_F(Matching, SearchExtractsStoresAndMatchesOneFace) {
 
   // descriptor candidates
   const auto d0 = Extract("img2.jpg");
-  r = Send("POST", "/4/matching/search?descriptor_ids=" + d0, ReadFile(kFaces + "/img1.jpg"), h);
+  r = Send("POST", "/4/matching/search?descriptor_ids=" + d0, ReadFileBytes(kFaces + "/img1.jpg"), h);
   ASSERT_EQ(r.status, 201u) << r.body;
   c = Candidates(r);
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].at("id").as_string(), d0);
 
   auto before = Send("GET", "/4/storage/descriptors", "", Auth()).Json().at("count").as_int64();
-  r = Send("POST", "/4/matching/search?list_id=" + list, ReadFile(kFaces + "/couple.jpg"), h);
+  r = Send("POST", "/4/matching/search?list_id=" + list, ReadFileBytes(kFaces + "/couple.jpg"), h);
   EXPECT_EQ(r.ErrorCode(), 11012) << r.body;
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(Send("GET", "/4/storage/descriptors", "", Auth()).Json().at("count").as_int64(), before);
@@ -215,9 +211,9 @@ TEST_F(Matching, SearchExtractsStoresAndMatchesOneFace) {
   r = Send("POST", "/4/matching/search?list_id=" + list, *engine_->EncodeJpeg(face::Image::FromBgr(200, 200, px.data())),
            h);
   EXPECT_EQ(r.ErrorCode(), 4003) << r.body;
-  r = Send("POST", "/4/matching/search?list_id=" + list + "&extract_descriptor=0", ReadFile(kFaces + "/img1.jpg"), h);
+  r = Send("POST", "/4/matching/search?list_id=" + list + "&extract_descriptor=0", ReadFileBytes(kFaces + "/img1.jpg"), h);
   EXPECT_EQ(r.ErrorCode(), 12018) << r.body;
-  r = Send("POST", "/4/matching/search", ReadFile(kFaces + "/img1.jpg"), h);
+  r = Send("POST", "/4/matching/search", ReadFileBytes(kFaces + "/img1.jpg"), h);
   EXPECT_EQ(r.ErrorCode(), 12014) << r.body;
 }
 
@@ -402,7 +398,7 @@ TEST_F(Matching, SearchPrecedenceLimitAndExif) {
   Link(dlist, "descriptor_ids", {other});
   auto h = Auth();
   h.emplace_back("Content-Type", "image/jpeg");
-  const std::string photo = ReadFile(kFaces + "/img1.jpg");
+  const std::string photo = ReadFileBytes(kFaces + "/img1.jpg");
   auto first = [&](const std::string& query) {
     auto r = Send("POST", "/4/matching/search?" + query, photo, h);
     EXPECT_EQ(r.status, 201u) << query << " " << r.body;
