@@ -23,20 +23,11 @@ namespace bhttp = beast::http;
 using tcp = boost::asio::ip::tcp;
 
 namespace {
-const std::vector<std::string> kFastHash = {"--pwhash_opslimit", "1", "--pwhash_memlimit", "8192"};
 
 std::vector<std::string> Flags(std::vector<std::string> extra) {
   auto f = kFastHash;
   f.insert(f.end(), extra.begin(), extra.end());
   return f;
-}
-
-std::string Register(ServerProcess& s, const std::string& email, const std::string& password = "password1") {
-  auto r = s.Request("POST", "/4/accounts",
-                     json::serialize(json::object{{"organization_name", "o"}, {"email", email}, {"password", password}}),
-                     {{"Content-Type", "application/json"}});
-  EXPECT_EQ(r.status, 201) << r.body;
-  return std::string(json::parse(r.body).at("token").as_string());
 }
 
 std::string BasicHeader(const std::string& email, const std::string& password = "password1") {
@@ -77,7 +68,7 @@ struct Conn {
 
 TEST(E2E, AccountFlowOverKeepAlive) {
   ServerProcess s(Flags({}));
-  auto token = Register(s, "e2e@example.com");
+  auto token = RegisterAccount(s, "e2e@example.com");
   // Several requests over one keep-alive connection.
   boost::asio::io_context ioc;
   beast::tcp_stream stream(ioc);
@@ -103,7 +94,7 @@ TEST(E2E, AccountFlowOverKeepAlive) {
 TEST(E2E, LogsOneJsonLinePerRequestWithoutSecrets) {
   ServerProcess s(Flags({}));
   const std::string password = "Sup3rSecretPw";
-  auto token = Register(s, "logs@example.com", password);
+  auto token = RegisterAccount(s, "logs@example.com", password);
   s.Request("GET", "/4/account", "", {{"Authorization", BasicHeader("logs@example.com", password)},
                                       {"Luna-Request-Id", "1536751345,8b8b5937-2e9c-4e8b-a7a7-5caf86621b5a"}});
   s.Request("GET", "/4/account/tokens/" + token, "", {{"X-Auth-Token", token}});
@@ -216,7 +207,7 @@ TEST(E2E, SigtermFinishesRequestsInFlight) {
 
 TEST(E2E, SuspendAndResumeFromTheCommandLine) {
   ServerProcess s(Flags({}));
-  auto token = Register(s, "Suspend.Me@example.com");
+  auto token = RegisterAccount(s, "Suspend.Me@example.com");
   auto [rc, out] = RunFaceport({"account", "suspend", "suspend.me@EXAMPLE.com", "--data_dir", s.data_dir()});
   EXPECT_EQ(rc, 0) << out;
   auto r = s.Request("GET", "/4/account/tokens/" + token, "", {{"X-Auth-Token", token}});

@@ -22,28 +22,14 @@ namespace fs = std::filesystem;
 
 namespace {
 const std::string kFaces = std::string(FACEPORT_SHARED_DIR) + "/data/faces/deepface_unit";
-const std::vector<std::string> kFastHash = {"--pwhash_opslimit", "1", "--pwhash_memlimit", "8192"};
 // The API similarity of LFW's FAR 1e-4 operating point (docs/MATCHING.md).
 const double kFar1e4 = face::SimilarityFromCosine(face::kCosineFar1e4);
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool HaveFaces() { return fs::exists(kFaces + "/identities.csv"); }
 
 class Client {
  public:
-  Client(ServerProcess& s, const std::string& email) : s_(s) {
-    auto r = s_.Request("POST", "/4/accounts",
-                        json::serialize(json::object{{"organization_name", "o"}, {"email", email}, {"password", "password1"}}),
-                        {{"Content-Type", "application/json"}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    token_ = std::string(json::parse(r.body).at("token").as_string());
-  }
+  Client(ServerProcess& s, const std::string& email) : s_(s), token_(RegisterAccount(s, email)) {}
   HttpReply Post(const std::string& target, const std::string& body = "", const std::string& type = "") {
     std::map<std::string, std::string> h{{"X-Auth-Token", token_}};
     if (!type.empty()) h["Content-Type"] = type;

@@ -26,13 +26,6 @@ namespace {
 
 const std::string kPhoto = std::string(FACEPORT_TESTDATA_DIR) + "/sample1.jpg";  // three faces
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class MultiNode : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -62,14 +55,6 @@ class MultiNode : public ::testing::Test {
     if (!body.empty()) h["Content-Type"] = type;
     return s.Request(method, target, body, h);
   }
-  std::string Register(ServerProcess& s, const std::string& email) {
-    auto r = s.Request("POST", "/4/accounts",
-                       json::serialize(json::object{{"organization_name", "o"}, {"email", email}, {"password", "password1"}}),
-                       {{"Content-Type", "application/json"}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto body = json::parse(r.body);
-    return std::string(body.at("token").as_string());
-  }
 
   std::string url_, shared_, token_;
   std::unique_ptr<ServerProcess> a_, b_;
@@ -78,7 +63,7 @@ class MultiNode : public ::testing::Test {
 }  // namespace
 
 TEST_F(MultiNode, CreatedOnANodeIsReadMatchedAndDeletedThroughAnother) {
-  token_ = Register(*a_, "multi@example.com");
+  token_ = RegisterAccount(*a_, "multi@example.com");
   // The account and its token, made on A, authenticate on B.
   ASSERT_EQ(Call(*b_, "GET", "/4/storage/persons").status, 200);
 
@@ -145,7 +130,7 @@ TEST_F(MultiNode, CreatedOnANodeIsReadMatchedAndDeletedThroughAnother) {
 // notices wake B's follower; the periodic pass, here every 60 s, is not what brings them).
 TEST_F(MultiNode, TheOtherNodesIndexFollowsWithoutARequestTriggeredCatchUp) {
   b_ = Start({"--match_catch_up_on_request", "false", "--index_catchup_ms", "60000"});
-  token_ = Register(*a_, "follow@example.com");
+  token_ = RegisterAccount(*a_, "follow@example.com");
   auto ex = Call(*a_, "POST", "/4/storage/descriptors", ReadFile(kPhoto), "image/jpeg");
   ASSERT_EQ(ex.status, 201) << ex.body;
   std::string id;

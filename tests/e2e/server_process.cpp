@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -134,11 +135,23 @@ int ServerProcess::Wait(int timeout_ms) {
   return -1;
 }
 
-std::string ServerProcess::Output() const {
-  std::ifstream in(log_path_);
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string ServerProcess::Output() const { return ReadFile(log_path_); }
+
+std::string RegisterAccount(ServerProcess& s, const std::string& email, const std::string& password) {
+  auto r = s.Request("POST", "/4/accounts",
+                     boost::json::serialize(boost::json::object{
+                         {"organization_name", "o"}, {"email", email}, {"password", password}}),
+                     {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  if (r.status != 201) return "";
+  return std::string(boost::json::parse(r.body).at("token").as_string());
 }
 
 HttpReply ServerProcess::Request(const std::string& method, const std::string& target, const std::string& body,

@@ -51,6 +51,16 @@ class ServerProcess {
 HttpReply HttpRequest(int port, const std::string& method, const std::string& target, const std::string& body = "",
                       std::map<std::string, std::string> headers = {});
 
+// Password hashing at its cheapest: the tests register many accounts and the hash is not what
+// they are about.
+inline const std::vector<std::string> kFastHash = {"--pwhash_opslimit", "1", "--pwhash_memlimit", "8192"};
+
+// The whole file ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+
+// POST /4/accounts; expects 201 and returns the account's first token ("" when it failed).
+std::string RegisterAccount(ServerProcess& s, const std::string& email, const std::string& password = "password1");
+
 // Runs the binary with arguments and returns (exit code, output).
 std::pair<int, std::string> RunFaceport(const std::vector<std::string>& args, const std::string& env = "");
 

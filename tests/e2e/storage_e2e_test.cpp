@@ -22,27 +22,11 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-const std::vector<std::string> kFastHash = {"--pwhash_opslimit", "1", "--pwhash_memlimit", "8192"};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> With(std::vector<std::string> extra) {
   auto f = kFastHash;
   f.insert(f.end(), extra.begin(), extra.end());
   return f;
-}
-
-std::string Register(ServerProcess& s, const std::string& email) {
-  auto r = s.Request("POST", "/4/accounts",
-                     json::serialize(json::object{{"organization_name", "o"}, {"email", email}, {"password", "password1"}}),
-                     {{"Content-Type", "application/json"}});
-  EXPECT_EQ(r.status, 201) << r.body;
-  return std::string(json::parse(r.body).at("token").as_string());
 }
 
 std::vector<std::string> ExtractIds(ServerProcess& s, const std::string& token, const std::string& jpeg) {
@@ -75,7 +59,7 @@ TEST(Lifetime, UnlinkedDescriptorsExpireLinkedOnesStay) {
   auto at = [&](double secs) {
     std::this_thread::sleep_until(t0 + std::chrono::milliseconds(static_cast<int>(secs * 1000)));
   };
-  auto token = Register(s, "gc@example.com");
+  auto token = RegisterAccount(s, "gc@example.com");
   auto ids = ExtractIds(s, token, ReadFile(kGroupPhoto));
   ASSERT_EQ(ids.size(), 3u);
   auto person = s.Request("POST", "/4/storage/persons", "{}", {{"X-Auth-Token", token}, {"Content-Type", "application/json"}});
@@ -111,7 +95,7 @@ TEST(Lifetime, CollectorByHand) {
   {
     ServerProcess s(With({}));
     dir = s.data_dir();
-    token = Register(s, "gc2@example.com");
+    token = RegisterAccount(s, "gc2@example.com");
     ids = ExtractIds(s, token, ReadFile(kGroupPhoto));
     s.Signal(SIGTERM);
     ASSERT_EQ(s.Wait(10000), 0);
@@ -142,7 +126,7 @@ TEST(CrashSafety, KillNineLosesNothingAcknowledged) {
   for (int it = 0; it < iterations; ++it) {
     auto s = std::make_unique<ServerProcess>(With({"--descriptor_ttl_s", "86400"}), dir);
     // Verify everything acknowledged so far, on the restarted server.
-    if (it == 0) token = Register(*s, "crash@example.com");
+    if (it == 0) token = RegisterAccount(*s, "crash@example.com");
     for (const auto& id : descriptors)
       ASSERT_EQ(s->Request("GET", "/4/storage/descriptors/" + id, "", {{"X-Auth-Token", token}}).status, 200)
           << "iteration " << it << " lost descriptor " << id;
